@@ -1,0 +1,53 @@
+# wineq — the targets people expect: setup, test, lint, check, bench.
+PYTHON     ?= python3
+VENV       ?= .venv
+BIN        := $(VENV)/bin
+# torch is installed first and pinned: on this project's machines 2.13.0 is a local CPU
+# build. Elsewhere the same pin comes from PyPI; for a CPU-only wheel on Linux run
+#   make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+# The default DVC remote: a folder outside the work tree, shared by every clone of this user.
+DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
+UCI        ?= ../shared/datasets/uci-wine-quality
+
+.PHONY: setup venv remote data test lint check bench bench-quality clean
+
+setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[dev,s3]"
+	touch $@
+
+remote: venv  ## a local-folder default remote, unless the repo already names one
+	@if ! $(BIN)/dvc remote default >/dev/null 2>&1; then \
+		mkdir -p "$(DVC_REMOTE)"; \
+		$(BIN)/dvc remote add --local -d local "$(DVC_REMOTE)"; \
+		echo "DVC remote: $(DVC_REMOTE)"; \
+	fi
+
+data: venv  ## the data of data.dvc: from the remote if it has it, else built from the UCI files
+	@$(BIN)/dvc pull -q data.dvc 2>/dev/null || $(BIN)/wineq data import
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+check: lint test
+
+bench: venv
+	$(BIN)/python bench/quality.py "$(UCI)"
+
+bench-quality: venv
+	$(BIN)/python bench/quality.py "$(UCI)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

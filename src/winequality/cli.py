@@ -1,0 +1,304 @@
+"""The `wineq` command: parse options, call the service once, render the result.
+
+Only typer, the standard library, `errors` and `settings` are imported here; torch,
+mlflow, dvc and pandas load inside the commands that need them, so `--help` is fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from winequality import __version__
+from winequality.errors import WineqError
+from winequality.settings import load_settings
+
+
+class _Group(TyperGroup):
+    """Turns every WineqError into `Error: ...` on stderr and the error's exit code."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except WineqError as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Predict wine quality with a PyTorch model whose every version is traceable: "
+    "Git for code, DVC for data and model bytes, MLflow for runs and the registry.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+data_app = typer.Typer(
+    cls=_Group, help="Get the UCI Wine Quality data into the project.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wineq {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks of errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """wineq: train, register and use wine quality models with exact lineage."""
+    ctx.obj = {"verbose": verbose}
+
+
+def _service(**overrides):
+    from winequality.service import WineService
+
+    return WineService(load_settings(**overrides))
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+@data_app.command("import")
+def data_import(
+    source: Optional[str] = typer.Option(
+        None,
+        "--source",
+        help="URL or folder holding winequality-red.csv and winequality-white.csv "
+        "[default: WINEQ_DATA_SOURCE, else UCI].",
+    ),
+) -> None:
+    """Verify the UCI files, build data/wine-quality.csv, `dvc add` and push it.
+
+    Example: wineq data import --source ~/Downloads/wine-quality
+    """
+    stored, rows = _service().import_data(source)
+    typer.echo(f"Imported {rows:,} wines into data/wine-quality.csv (data.dvc md5 {stored.md5}).")
+    typer.echo(f"Pushed to DVC remote {stored.remote!r}. Commit data.dvc to record this version.")
+
+
+def _hidden(value: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise typer.BadParameter("use layer widths separated by commas, e.g. 64,64") from None
+    return widths
+
+
+@app.command()
+def train(
+    epochs: int = typer.Option(50, help="Passes over the training split."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    batch_size: int = typer.Option(64, help="Wines per gradient step."),
+    hidden: str = typer.Option("64,64", help="Hidden layer widths, comma-separated."),
+    weight_decay: float = typer.Option(1e-4, help="Adam weight decay."),
+    seed: int = typer.Option(0, help="Seed of the training (the test split stays fixed)."),
+    test_size: float = typer.Option(0.2, help="Share of wines held out for the test metrics."),
+) -> None:
+    """Train on the DVC-tracked data, score on held-out wines, store the model, log the run.
+
+    Example: wineq train --epochs 50 --seed 1
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from winequality.service import TrainOptions
+
+    options = TrainOptions(
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        hidden=_hidden(hidden),
+        seed=seed,
+        test_size=test_size,
+        weight_decay=weight_decay,
+    )
+    console = _console(stderr=True)
+    progress = None
+    if console.is_terminal:
+        progress = Progress(
+            TextColumn("training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("epochs  train {task.fields[train]:.4f}  val {task.fields[val]:.4f}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        task = progress.add_task("train", total=epochs, train=float("nan"), val=float("nan"))
+
+    def on_epoch(epoch: int, train_loss: float, val_loss: float) -> None:
+        if progress is not None:
+            if epoch == 1:
+                progress.start()  # only once data and tracking are ready
+            progress.update(task, completed=epoch, train=train_loss, val=val_loss)
+
+    try:
+        result = _service().train(options, on_epoch)
+    finally:
+        if progress is not None:
+            progress.stop()
+    m = result.metrics
+    typer.echo(
+        f"Run {result.run_id}: test RMSE {m['test_rmse']:.4f}, MAE {m['test_mae']:.4f}, "
+        f"R² {m['test_r2']:.3f}, within 0.5: {m['test_within_0_5']:.1%} "
+        f"({result.n_test:,} held-out wines; best epoch {result.best_epoch})"
+    )
+    for colour in ("red", "white"):
+        if f"test_rmse_{colour}" in m:
+            typer.echo(
+                f"  {colour:5s} RMSE {m[f'test_rmse_{colour}']:.4f}, MAE {m[f'test_mae_{colour}']:.4f}"
+            )
+    typer.echo(f"Model {result.model_path} md5 {result.model_md5} stored in DVC and pushed.")
+
+
+def _runs_table(runs, title: str):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered"):
+        table.add_column(column)
+    for r in runs:
+        table.add_row(
+            r.run_id[:8],
+            (r.start or "")[:19].replace("T", " "),
+            r.status,
+            "" if r.epochs is None else str(r.epochs),
+            "" if r.rmse is None else f"{r.rmse:.4f}",
+            "" if r.mae is None else f"{r.mae:.4f}",
+            " ".join(r.registered),
+        )
+    return table
+
+
+@app.command()
+def register(
+    min_rmse: float = typer.Option(
+        0.7, "--min-rmse", help="The test RMSE a run must reach (at or below) to be registered."
+    ),
+    run_id: Optional[str] = typer.Option(
+        None, "--run-id", help="Register this run (id or prefix)."
+    ),
+    manual: bool = typer.Option(False, "--manual", help="Show the runs and ask which one."),
+) -> None:
+    """Register the best run at or below --min-rmse as the champion (bytes stay in DVC).
+
+    Example: wineq register --min-rmse 0.7
+    """
+    service = _service()
+    if manual:
+        runs = service.list_runs(limit=50)
+        if not runs:
+            raise WineqError("no runs yet; run `wineq train` first")
+        _console().print(_runs_table(runs, "runs"))
+        run_id = typer.prompt("Run to register (id or prefix)")
+    result = service.register(min_rmse, run_id)
+    v = result.version
+    verb = "already registered as" if result.reused else "registered as"
+    typer.echo(
+        f"Run {result.run.run_id} (test RMSE {result.run.metrics['test_rmse']:.4f}) {verb} "
+        f"{v.name}/{v.version}; @champion points at it."
+    )
+    typer.echo(f"Model bytes: DVC {v.lineage.get('model_path')} md5 {v.lineage.get('model_md5')}.")
+
+
+@app.command()
+def infer(
+    file: Path = typer.Argument(..., help="CSV of wines: UCI format (;) or comma-separated."),
+    model: Optional[str] = typer.Option(
+        None, "--model", help="NAME@ALIAS or NAME/VERSION [default: <model name>@champion]."
+    ),
+    run_id: Optional[str] = typer.Option(None, "--run-id", help="Use the model of this run."),
+    interactive: bool = typer.Option(False, "--interactive", help="Pick a registered version."),
+    color: Optional[str] = typer.Option(
+        None, "--color", help="red or white, for files without a color column."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Write the input plus predicted_quality here."
+    ),
+) -> None:
+    """Predict quality with a registered model, using exactly the bytes it was registered with.
+
+    Example: wineq infer wines.csv --model wine-quality/1 --output predictions.csv
+    """
+    service = _service()
+    if interactive:
+        from rich.table import Table
+
+        versions = service.model_choices()
+        if not versions:
+            raise WineqError("no registered versions yet; run `wineq register` first")
+        table = Table(title="registered versions")
+        for column in ("version", "aliases", "run", "model md5"):
+            table.add_column(column)
+        for v in versions:
+            table.add_row(
+                v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
+            )
+        _console().print(table)
+        chosen = typer.prompt("Version", default=versions[0].version)
+        model = f"{versions[0].name}/{chosen}"
+    on_terminal = output is None and sys.stdout.isatty()
+    result = service.infer(
+        file,
+        model=model,
+        run_id=run_id,
+        color=color,
+        output=output,
+        stream=None if (output or on_terminal) else sys.stdout,
+    )
+    if result.frame is not None:
+        from rich.table import Table
+
+        table = Table(title=f"{result.rows:,} wines, model {result.model.label}")
+        for column in result.frame.columns:
+            table.add_column(str(column))
+        for values in result.frame.itertuples(index=False):
+            table.add_row(*(str(v) for v in values))
+        _console().print(table)
+    note = f"Predicted {result.rows:,} wines with {result.model.label} (md5 {result.model.md5})"
+    if result.output is not None:
+        note += f" → {result.output}"
+    typer.echo(note + ".", err=True)
+    if result.metrics:
+        typer.echo(
+            f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
+            err=True,
+        )
+
+
+@app.command()
+def runs(
+    limit: int = typer.Option(20, "--limit", help="Show at most this many runs, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the experiment's runs with their test metrics and registered versions.
+
+    Example: wineq runs --limit 5
+    """
+    service = _service()
+    found = service.list_runs(limit)
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in found], indent=2))
+        return
+    if not found:
+        typer.echo(f"No runs in experiment {service.settings.experiment!r} yet; run `wineq train`.")
+        return
+    _console().print(_runs_table(found, f"experiment {service.settings.experiment}"))

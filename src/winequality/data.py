@@ -1,0 +1,293 @@
+"""The Wine Quality data: UCI import, the combined CSV, splits, and input validation."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Optional
+
+import numpy as np
+import pandas as pd
+
+from winequality.errors import DataError
+
+FEATURES = [
+    "fixed acidity",
+    "volatile acidity",
+    "citric acid",
+    "residual sugar",
+    "chlorides",
+    "free sulfur dioxide",
+    "total sulfur dioxide",
+    "density",
+    "pH",
+    "sulphates",
+    "alcohol",
+]
+TARGET = "quality"
+COLOR = "color"
+COLORS = ("red", "white")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One published UCI file and the checks it must pass."""
+
+    name: str
+    size: int
+    sha256: str
+
+
+UCI_FILES = {
+    "red": SourceFile(
+        "winequality-red.csv",
+        84_199,
+        "4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e",
+    ),
+    "white": SourceFile(
+        "winequality-white.csv",
+        264_426,
+        "76c3f809815c17c07212622f776311faeb31e87610d52c26d87d6e361b169836",
+    ),
+}
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+def read_source(source: str, files: Optional[dict[str, SourceFile]] = None) -> dict[str, bytes]:
+    """Read and verify the UCI files from a URL prefix or a local folder."""
+    files = UCI_FILES if files is None else files
+    raw = {}
+    for color, spec in files.items():
+        if _is_url(source):
+            url = source.rstrip("/") + "/" + spec.name
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    content = response.read(spec.size + 1)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise DataError(
+                    f"could not download {url}: {reason}; check the address or pass "
+                    "--source with a folder holding the UCI files"
+                ) from exc
+            where = url
+        else:
+            path = Path(source) / spec.name
+            if not path.is_file():
+                raise DataError(
+                    f"{path} not found; --source (or WINEQ_DATA_SOURCE) must be a folder or "
+                    f"URL holding {', '.join(s.name for s in files.values())}"
+                )
+            content = path.read_bytes()
+            where = str(path)
+        digest = hashlib.sha256(content).hexdigest()
+        if len(content) != spec.size or digest != spec.sha256:
+            raise DataError(
+                f"{where} is not the published {spec.name} ({len(content):,} bytes, sha256 "
+                f"{digest[:12]}…; expected {spec.size:,} bytes, sha256 {spec.sha256[:12]}…); "
+                "nothing was written — fetch an intact copy and retry"
+            )
+        raw[color] = content
+    return raw
+
+
+def build_csv(raw: dict[str, bytes]) -> bytes:
+    """The combined CSV: red rows then white rows, the UCI text kept byte for byte, plus color.
+
+    Working on the text (not re-formatting floats) makes the output a pure function of
+    the inputs, so the md5 committed in data.dvc stays valid on every machine.
+    """
+    header = None
+    lines = []
+    for color, content in raw.items():
+        text = content.decode("ascii").replace("\r\n", "\n")
+        rows = [row for row in text.split("\n") if row.strip()]
+        if header is None:
+            header = rows[0]
+        elif rows[0] != header:
+            raise DataError(f"the {color} file's header differs from the others: {rows[0]!r}")
+        lines.extend(f"{row};{color}" for row in rows[1:])
+    assert header is not None
+    return (f'{header};"{COLOR}"\n' + "\n".join(lines) + "\n").encode("ascii")
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Write `content` to `path` so readers see the old file or the new one, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- splits
+
+
+def group_ids(frame: pd.DataFrame) -> np.ndarray:
+    """One id per distinct (11 features, colour): identical wines share an id."""
+    return frame.groupby(FEATURES + [COLOR], sort=True).ngroup().to_numpy()
+
+
+def grouped_split(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (rest, held_out) with about `fraction` of rows held out, never splitting a group."""
+    unique = np.unique(groups)
+    order = np.random.default_rng(seed).permutation(unique)
+    counts = np.bincount(groups, minlength=int(unique.max()) + 1)
+    target = fraction * len(groups)
+    cumulative = np.cumsum(counts[order])
+    n_groups = int(np.searchsorted(cumulative, target)) + 1
+    held = np.isin(groups, order[:n_groups])
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+# ---------------------------------------------------------------- reading CSVs
+
+
+def _normalise(name: str) -> str:
+    return " ".join(name.strip().strip('"').replace("_", " ").split()).lower()
+
+
+_CANONICAL = {_normalise(name): name for name in FEATURES + [TARGET, COLOR]}
+
+
+def sniff_separator(path: Path) -> str:
+    """';' for UCI-style files, ',' for plain CSV; anything else is refused."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            header = handle.readline()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+    if not header.strip():
+        raise DataError(f"{path} is empty; give a CSV with a header row and at least one wine")
+    if header.count(";") >= len(FEATURES) - 1:
+        return ";"
+    if header.count(",") >= len(FEATURES) - 1:
+        return ","
+    raise DataError(
+        f"{path}: cannot find the columns in the header line; use ';' (as UCI does) or ',' "
+        "as the separator"
+    )
+
+
+def read_wines(
+    path: Path,
+    *,
+    sep: Optional[str] = None,
+    chunk_rows: int = 100_000,
+    color: Optional[str] = None,
+    require_target: bool = False,
+) -> Iterator[pd.DataFrame]:
+    """Yield validated chunks of a wine CSV: the 11 features (float), color, maybe quality.
+
+    Example: `for chunk in read_wines(Path("wines.csv"), color="red"): ...`
+    """
+    sep = sep or sniff_separator(path)
+    reader = pd.read_csv(
+        path,
+        sep=sep,
+        chunksize=chunk_rows,
+        keep_default_na=False,
+        na_values=[""],
+        skipinitialspace=True,
+    )
+    first_row = 1
+    columns = None
+    try:
+        for chunk in reader:
+            if columns is None:
+                columns = _check_columns(path, list(chunk.columns), color, require_target)
+            if chunk.empty:
+                continue
+            chunk = chunk.rename(columns=columns)
+            yield _check_values(path, chunk, first_row, color)
+            first_row += len(chunk)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: not a well-formed CSV ({str(exc).strip()})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path} is empty; give a CSV with a header row and wines") from exc
+    if first_row == 1:
+        raise DataError(f"{path} has a header but no wines; give at least one row")
+
+
+def _check_columns(
+    path: Path, columns: list[str], color: Optional[str], require_target: bool
+) -> dict[str, str]:
+    mapping = {}
+    for column in columns:
+        canonical = _CANONICAL.get(_normalise(str(column)))
+        if canonical is None:
+            raise DataError(
+                f"{path}: unknown column {str(column)!r}; expected the 11 UCI features, "
+                "optionally quality and color"
+            )
+        if canonical in mapping.values():
+            raise DataError(f"{path}: column {canonical!r} appears twice")
+        mapping[column] = canonical
+    present = set(mapping.values())
+    missing = [name for name in FEATURES if name not in present]
+    if missing:
+        raise DataError(f"{path}: missing column {missing[0]!r} (needs all 11 UCI features)")
+    if COLOR not in present and color is None:
+        raise DataError(f"{path} has no 'color' column; pass --color red or --color white")
+    if require_target and TARGET not in present:
+        raise DataError(f"{path}: missing column 'quality'")
+    return mapping
+
+
+def _bad_value(path: Path, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int):
+    position = int(np.flatnonzero(mask)[0])
+    value = frame[column].iloc[position]
+    row = first_row + position
+    what = "is empty" if pd.isna(value) else f"has {str(value)!r}, not a number"
+    return DataError(f"{path}: column {column!r}, row {row} (line {row + 1}) {what}")
+
+
+def _check_values(
+    path: Path, frame: pd.DataFrame, first_row: int, color: Optional[str]
+) -> pd.DataFrame:
+    for column in FEATURES + ([TARGET] if TARGET in frame else []):
+        values = frame[column]
+        if values.dtype.kind not in "fi":
+            numeric = pd.to_numeric(values, errors="coerce")
+            bad = numeric.isna().to_numpy()
+            if bad.any():
+                raise _bad_value(path, frame, column, bad, first_row)
+            frame[column] = numeric
+        bad = ~np.isfinite(frame[column].to_numpy(dtype=float))
+        if bad.any():
+            raise _bad_value(path, frame, column, bad, first_row)
+    if COLOR in frame:
+        colours = frame[COLOR].astype(str).str.strip().str.lower()
+        bad = ~colours.isin(COLORS).to_numpy()
+        if bad.any():
+            position = int(np.flatnonzero(bad)[0])
+            row = first_row + position
+            raise DataError(
+                f"{path}: column 'color', row {row} (line {row + 1}) has "
+                f"{str(frame[COLOR].iloc[position])!r}; use red or white"
+            )
+        frame[COLOR] = colours
+    else:
+        frame[COLOR] = color
+    return frame
+
+
+def load_training_frame(handle: IO[str], source: str) -> pd.DataFrame:
+    """The whole combined data set from an open text stream, validated."""
+    frame = pd.read_csv(handle, sep=";", keep_default_na=False, na_values=[""])
+    mapping = _check_columns(Path(source), list(frame.columns), None, True)
+    return _check_values(Path(source), frame.rename(columns=mapping), 1, None)

@@ -1,0 +1,192 @@
+"""The torch network: feature encoding, training loop, and (de)serialising the weights.
+
+A saved model is a plain dict of tensors, numbers and strings, so it loads with
+`torch.load(weights_only=True)`: no pickled code ever runs when a model is fetched.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from winequality.data import COLOR, FEATURES
+
+FORMAT_VERSION = 1
+# Right-skewed features are log-transformed before scaling; it evens out their ranges.
+LOG_FEATURES = [
+    "residual sugar",
+    "chlorides",
+    "free sulfur dioxide",
+    "total sulfur dioxide",
+    "sulphates",
+]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyper-parameters of one training run (all are logged as MLflow params)."""
+
+    epochs: int = 50
+    lr: float = 1e-3
+    batch_size: int = 64
+    hidden: tuple[int, ...] = (64, 64)
+    seed: int = 0
+    weight_decay: float = 1e-4
+
+
+@dataclass
+class History:
+    """Per-epoch mean squared errors, and the epoch whose weights were kept."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+def encode(features: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    """Raw feature matrix (n, 11) and colours (n,) → model inputs (n, 12) before scaling."""
+    x = np.asarray(features, dtype=np.float64).copy()
+    for name in LOG_FEATURES:
+        col = FEATURES.index(name)
+        x[:, col] = np.log1p(np.clip(x[:, col], 0.0, None))
+    is_red = (np.asarray(colors) == "red").astype(np.float64)[:, None]
+    return np.hstack([x, is_red])
+
+
+def frame_inputs(frame) -> np.ndarray:
+    """Model inputs from a validated DataFrame."""
+    return encode(frame[FEATURES].to_numpy(dtype=np.float64), frame[COLOR].to_numpy())
+
+
+class Regressor(nn.Module):
+    """An MLP whose inputs are standardised inside the module, so weights and scaler travel together."""
+
+    def __init__(self, n_inputs: int, hidden: tuple[int, ...]):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(n_inputs))
+        self.register_buffer("std", torch.ones(n_inputs))
+        self.register_buffer("target_mean", torch.zeros(()))
+        layers: list[nn.Module] = []
+        width = n_inputs
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std).squeeze(-1) + self.target_mean
+
+
+def fit(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    config: TrainConfig,
+    on_epoch: Optional[Callable[[int, float, float], None]] = None,
+) -> tuple[Regressor, History]:
+    """Train with Adam; keep the weights of the epoch with the lowest validation loss."""
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    xt = torch.as_tensor(x_train, dtype=torch.float32)
+    yt = torch.as_tensor(y_train, dtype=torch.float32)
+    xv = torch.as_tensor(x_val, dtype=torch.float32)
+    yv = torch.as_tensor(y_val, dtype=torch.float32)
+
+    model = Regressor(xt.shape[1], config.hidden)
+    # The scaler is fitted on the training split only; constant columns keep std 1.
+    std = xt.std(dim=0)
+    model.mean.copy_(xt.mean(dim=0))
+    model.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
+    model.target_mean.fill_(float(yt.mean()))
+
+    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    loss_fn = nn.MSELoss()
+    history = History()
+    best_state, best_val = None, math.inf
+    n = len(xt)
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(n, generator=generator)
+        total = 0.0
+        for start in range(0, n, config.batch_size):
+            idx = order[start : start + config.batch_size]
+            optimiser.zero_grad()
+            loss = loss_fn(model(xt[idx]), yt[idx])
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(idx)
+        model.eval()
+        with torch.no_grad():
+            val_loss = float(loss_fn(model(xv), yv)) if len(xv) else math.nan
+        history.train_loss.append(total / n)
+        history.val_loss.append(val_loss)
+        if len(xv) == 0 or val_loss < best_val:
+            best_val = val_loss
+            history.best_epoch = epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if on_epoch is not None:
+            on_epoch(epoch, total / n, val_loss)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return model, history
+
+
+def predict(model: Regressor, inputs: np.ndarray, batch: int = 65_536) -> np.ndarray:
+    """Predicted quality for each row of `inputs`, clipped to the 0–10 scale."""
+    out = np.empty(len(inputs), dtype=np.float64)
+    with torch.inference_mode():
+        for start in range(0, len(inputs), batch):
+            x = torch.as_tensor(inputs[start : start + batch], dtype=torch.float32)
+            out[start : start + batch] = model(x).clamp(0.0, 10.0).numpy()
+    return out
+
+
+def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
+    """Serialise weights, scaler and feature schema: only tensors, numbers and strings."""
+    bundle = {
+        "format_version": FORMAT_VERSION,
+        "features": list(FEATURES),
+        "color_input": "is_red",
+        "log_features": list(LOG_FEATURES),
+        "hidden": list(hidden),
+        "state_dict": model.state_dict(),
+    }
+    buffer = io.BytesIO()
+    torch.save(bundle, buffer)
+    return buffer.getvalue()
+
+
+def from_bytes(content: bytes) -> Regressor:
+    """Rebuild a model from `to_bytes` output without unpickling any code."""
+    bundle = torch.load(io.BytesIO(content), weights_only=True)
+    if bundle.get("format_version") != FORMAT_VERSION or bundle.get("features") != FEATURES:
+        raise ValueError("model file has an unknown format or feature schema")
+    if bundle.get("log_features") != LOG_FEATURES:
+        raise ValueError("model file was trained with another feature transform")
+    state = bundle["state_dict"]
+    model = Regressor(len(state["mean"]), tuple(bundle["hidden"]))
+    model.load_state_dict(state)
+    model.eval()
+    return model
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """rmse, mae, r2 and the share of predictions within 0.5 of the true score."""
+    error = np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
+    total = float(np.sum((y_true - np.mean(y_true)) ** 2))
+    return {
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "mae": float(np.mean(np.abs(error))),
+        "r2": 1.0 - float(np.sum(error**2)) / total if total > 0 else float("nan"),
+        "within_0_5": float(np.mean(np.abs(error) <= 0.5)),
+    }

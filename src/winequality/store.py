@@ -1,0 +1,232 @@
+"""ModelStore: the only module that talks to DVC.
+
+Bytes live in DVC (workspace, local cache, remote); callers only ever hold a path and
+an md5. Third-party errors are translated here into wineq's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlsplit, urlunsplit
+
+from winequality.errors import DataError, IntegrityError, StoreError
+from winequality.settings import DATA_DIR, DATA_FILE
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as DVC knows it: repo-relative path, md5 of its bytes, and the remote."""
+
+    path: str
+    md5: str
+    remote: str
+
+
+def _redact(url: str) -> str:
+    """A remote URL without any user or password in it."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urlunsplit(parts._replace(netloc=host))
+    return url
+
+
+class ModelStore:
+    """Data and model bytes in a DVC repository and its remote."""
+
+    def __init__(self, root: Path, remote: Optional[str] = None):
+        self.root = root
+        self.remote_name = remote
+
+    @contextmanager
+    def _repo(self) -> Iterator[object]:
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
+
+        # DVC logs hints meant for its own CLI ("git add ..."); wineq reports outcomes itself.
+        logging.getLogger("dvc").setLevel(logging.ERROR)
+        try:
+            repo = Repo(str(self.root))
+        except DvcException as exc:
+            raise StoreError(f"{self.root} is not a usable DVC repository: {exc}") from exc
+        try:
+            yield repo
+        finally:
+            repo.close()
+
+    def _remote(self, repo) -> tuple[str, object]:
+        """Name and object database of the remote in use, or a StoreError saying how to add one."""
+        from dvc.config import NoRemoteError
+        from dvc.exceptions import DvcException
+
+        try:
+            odb = repo.cloud.get_remote_odb(self.remote_name, "push")
+        except NoRemoteError as exc:
+            raise StoreError(
+                "no DVC remote is configured; run `make setup`, or "
+                "`dvc remote add -d storage <url>` (a folder or s3://bucket/path)"
+            ) from exc
+        except DvcException as exc:
+            raise StoreError(f"DVC remote {self.remote_name or '(default)'}: {exc}") from exc
+        name = self.remote_name or repo.config["core"].get("remote")
+        return name, odb
+
+    def remote_url(self) -> str:
+        """The remote in use, as `name (url)` without credentials."""
+        with self._repo() as repo:
+            name, _ = self._remote(repo)
+            return f"{name} ({_redact(str(repo.config['remote'][name].get('url', '')))})"
+
+    # ------------------------------------------------------------- data
+
+    def add_data(self) -> StoredFile:
+        """Track the data folder (data.dvc) and push it to the remote."""
+        from dvc.exceptions import DvcException
+
+        with self._repo() as repo:
+            try:
+                stage = repo.add(str(self.root / DATA_DIR))[0]
+            except DvcException as exc:
+                raise StoreError(f"dvc add {DATA_DIR} failed: {exc}") from exc
+            md5 = stage.outs[0].hash_info.value
+            name, _ = self._remote(repo)
+            try:
+                repo.push(targets=[str(self.root / f"{DATA_DIR}.dvc")], remote=name)
+            except DvcException as exc:
+                raise StoreError(
+                    f"data is tracked in data.dvc but the push to DVC remote {name!r} failed "
+                    f"({exc}); fix the remote, then run `dvc push data.dvc`"
+                ) from exc
+        return StoredFile(f"{DATA_DIR}.dvc", md5, name)
+
+    def data_md5(self) -> str:
+        """The md5 of the data folder as committed in data.dvc."""
+        from dvc.exceptions import DvcException
+
+        dvcfile = self.root / f"{DATA_DIR}.dvc"
+        if not dvcfile.is_file():
+            raise DataError("data.dvc is missing; run `wineq data import` to create the data set")
+        with self._repo() as repo:
+            try:
+                (stage,) = repo.stage.collect(str(dvcfile))
+            except (DvcException, ValueError) as exc:
+                raise DataError(f"data.dvc is not a valid DVC file: {exc}") from exc
+            return stage.outs[0].hash_info.value
+
+    def pull_data(self) -> str:
+        """Make the workspace data match data.dvc (cache, else remote); return its md5."""
+        from dvc.exceptions import DvcException
+
+        md5 = self.data_md5()
+        with self._repo() as repo:
+            target = str(self.root / f"{DATA_DIR}.dvc")
+            status = repo.status(targets=[target])
+            if not status:
+                return md5
+            changed = any(
+                "modified" in str(entry) for changes in status.values() for entry in changes
+            )
+            if changed and (self.root / DATA_FILE).exists():
+                raise DataError(
+                    f"{DATA_FILE} differs from the version in data.dvc; run `dvc checkout "
+                    "data.dvc` to restore it, or `dvc add data` and commit data.dvc to make "
+                    "it the new version"
+                )
+            try:
+                repo.pull(targets=[target], remote=self.remote_name)
+            except DvcException as exc:
+                raise DataError(
+                    f"the data of data.dvc (md5 {md5}) is neither in the DVC cache nor in the "
+                    "remote; run `wineq data import` to build and push it"
+                ) from exc
+        if not (self.root / DATA_FILE).is_file():
+            raise DataError(f"{DATA_FILE} is missing after the pull; run `wineq data import`")
+        return md5
+
+    @contextmanager
+    def open_data(self) -> Iterator[object]:
+        """The combined CSV as a text stream, read through DVC's API."""
+        import dvc.api
+
+        with dvc.api.open(DATA_FILE, repo=str(self.root), encoding="utf-8") as handle:
+            yield handle
+
+    # ------------------------------------------------------------- models
+
+    def add_model(self, relpath: str) -> StoredFile:
+        """Track a model file in the DVC cache and push exactly its bytes to the remote."""
+        from dvc.exceptions import DvcException
+
+        with self._repo() as repo:
+            name, _ = self._remote(repo)
+            try:
+                stage = repo.add(str(self.root / relpath))[0]
+            except DvcException as exc:
+                raise StoreError(f"dvc add {relpath} failed: {exc}") from exc
+            hash_info = stage.outs[0].hash_info
+            try:
+                result = repo.cloud.push([hash_info], remote=name)
+            except (DvcException, OSError) as exc:
+                raise StoreError(
+                    f"could not push {relpath} (md5 {hash_info.value}) to DVC remote {name!r}: "
+                    f"{exc}"
+                ) from exc
+            if result.failed:
+                raise StoreError(
+                    f"could not push {relpath} (md5 {hash_info.value}) to DVC remote {name!r}"
+                )
+        return StoredFile(relpath, hash_info.value, name)
+
+    def in_remote(self, md5: str) -> bool:
+        """Whether the remote holds the object with this md5."""
+        from dvc.exceptions import DvcException
+
+        with self._repo() as repo:
+            name, odb = self._remote(repo)
+            try:
+                return bool(odb.exists(md5))
+            except (DvcException, OSError) as exc:
+                raise StoreError(f"could not reach DVC remote {name!r}: {exc}") from exc
+
+    def fetch(self, path: str, md5: str) -> bytes:
+        """Exactly the bytes recorded as `md5`: from the DVC cache, else from the remote."""
+        from dvc.exceptions import DvcException
+        from dvc_data.hashfile.hash_info import HashInfo
+
+        with self._repo() as repo:
+            cache = repo.cache.local
+            if not cache.exists(md5):
+                name, _ = self._remote(repo)
+                try:
+                    result = repo.cloud.pull([HashInfo("md5", md5)], remote=name)
+                except (DvcException, OSError) as exc:
+                    raise StoreError(
+                        f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: {exc}"
+                    ) from exc
+                if result.failed or not cache.exists(md5):
+                    raise StoreError(
+                        f"{path} with md5 {md5} is neither in the DVC cache nor in remote "
+                        f"{name!r}; it was never pushed, or the remote is not the one it was "
+                        "pushed to"
+                    )
+            cached = Path(cache.oid_to_path(md5))
+            content = cached.read_bytes()
+            actual = hashlib.md5(content).hexdigest()
+            if actual != md5:
+                # A corrupt cache copy would shadow the remote forever; drop it.
+                cached.unlink(missing_ok=True)
+        if actual != md5:
+            raise IntegrityError(
+                f"{path}: the stored bytes hash to {actual}, not the recorded {md5}; the "
+                "object was altered — do not use it, re-push it from a clone that has it "
+                "intact"
+            )
+        return content

@@ -1,0 +1,282 @@
+"""ExperimentTracker: the only module that talks to MLflow, always through MlflowClient.
+
+It records runs (params, metrics, lineage tags) and holds the model registry. Model bytes
+never go to MLflow: a registered version carries the DVC path and md5 as tags, and its
+source is a tiny pointer artifact inside the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Optional
+
+from winequality.errors import NotFoundError, TrackingError
+
+RMSE = "test_rmse"
+ALIAS = "champion"
+POINTER_DIR = "model"
+# Lineage tags, on the run and copied onto each registered version.
+TAG_PREFIX = "wineq."
+MAX_BATCH = 1000  # MLflow's limit of metrics per log_batch request
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What wineq needs of an MLflow run."""
+
+    run_id: str
+    status: str
+    start_time: Optional[int]
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lineage(self) -> dict[str, str]:
+        return {k[len(TAG_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(TAG_PREFIX)}
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A registered model version and the lineage tags it carries."""
+
+    name: str
+    version: str
+    run_id: Optional[str]
+    tags: dict[str, str]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def lineage(self) -> dict[str, str]:
+        return {k[len(TAG_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(TAG_PREFIX)}
+
+
+def _run_record(run) -> RunRecord:
+    return RunRecord(
+        run_id=run.info.run_id,
+        status=run.info.status,
+        start_time=run.info.start_time,
+        params=dict(run.data.params),
+        metrics=dict(run.data.metrics),
+        tags=dict(run.data.tags),
+    )
+
+
+def _version_record(mv) -> VersionRecord:
+    return VersionRecord(
+        name=mv.name,
+        version=str(mv.version),
+        run_id=mv.run_id,
+        tags=dict(mv.tags or {}),
+        aliases=tuple(getattr(mv, "aliases", None) or ()),
+    )
+
+
+class ExperimentTracker:
+    """Runs of one experiment and versions of one registered model, in one MLflow store."""
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        experiment: str,
+        model_name: str,
+        artifact_location: Optional[str] = None,
+    ):
+        self.tracking_uri = tracking_uri
+        self.experiment = experiment
+        self.model_name = model_name
+        self.artifact_location = artifact_location
+        self._client = None
+        self._experiment_id: Optional[str] = None
+
+    @contextmanager
+    def _calls(self, doing: str) -> Iterator[None]:
+        """Translate MLflow's errors into wineq's, naming what was being done."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            yield
+        except MlflowException as exc:
+            if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                raise NotFoundError(f"{doing}: {exc.message}") from exc
+            first_line = str(exc.message).strip().splitlines()[0] if exc.message else exc
+            raise TrackingError(
+                f"MLflow at {self.tracking_uri} failed while {doing}: {first_line}"
+            ) from exc
+
+    @property
+    def client(self):
+        if self._client is None:
+            # Schema migrations on a new SQLite store log at INFO; users need none of it.
+            for name in ("alembic", "mlflow"):
+                logging.getLogger(name).setLevel(logging.WARNING)
+            from mlflow.tracking import MlflowClient
+
+            with self._calls("connecting"):
+                self._client = MlflowClient(
+                    tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+                )
+        return self._client
+
+    def experiment_id(self, create: bool = True) -> Optional[str]:
+        if self._experiment_id is None:
+            from mlflow.exceptions import MlflowException
+
+            with self._calls(f"looking up experiment {self.experiment!r}"):
+                found = self.client.get_experiment_by_name(self.experiment)
+                if found is None and create:
+                    try:
+                        self._experiment_id = self.client.create_experiment(
+                            self.experiment, artifact_location=self.artifact_location
+                        )
+                    except MlflowException as exc:
+                        # Another process created it first: use theirs.
+                        if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                            raise
+                        found = self.client.get_experiment_by_name(self.experiment)
+                if found is not None:
+                    self._experiment_id = found.experiment_id
+        return self._experiment_id
+
+    # ------------------------------------------------------------- runs
+
+    def start_run(self, params: dict[str, object], tags: dict[str, str]) -> str:
+        from mlflow.entities import Param, RunTag
+
+        with self._calls("starting a run"):
+            run = self.client.create_run(self.experiment_id(), tags=tags)
+            run_id = run.info.run_id
+            self.client.log_batch(
+                run_id, params=[Param(k, str(v)) for k, v in params.items()], synchronous=True
+            )
+            self.client.log_batch(run_id, tags=[RunTag("mlflow.runName", run_id[:8])])
+        return run_id
+
+    def log_metrics(
+        self, run_id: str, series: dict[str, list[float]], final: dict[str, float]
+    ) -> None:
+        """Per-step series and final values, batched (one request per 1,000 values)."""
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = [
+            Metric(key, float(value), now, step)
+            for key, values in series.items()
+            for step, value in enumerate(values, start=1)
+        ]
+        metrics += [Metric(key, float(value), now, 0) for key, value in final.items()]
+        with self._calls("logging metrics"):
+            for start in range(0, len(metrics), MAX_BATCH):
+                self.client.log_batch(run_id, metrics=metrics[start : start + MAX_BATCH])
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        with self._calls("tagging the run"):
+            self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_pointer(self, run_id: str, text: str, filename: str) -> None:
+        """A small text artifact in the run; registered versions point at it."""
+        with self._calls("storing the model pointer"):
+            self.client.log_text(run_id, text, f"{POINTER_DIR}/{filename}")
+
+    def end_run(self, run_id: str, status: str) -> None:
+        with self._calls(f"ending the run as {status}"):
+            self.client.set_terminated(run_id, status)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self._calls(f"looking up run {run_id}"):
+            return _run_record(self.client.get_run(run_id))
+
+    def search_runs(
+        self,
+        filter_string: str = "",
+        order_by: Optional[list[str]] = None,
+        max_results: int = 1000,
+    ) -> list[RunRecord]:
+        experiment_id = self.experiment_id(create=False)
+        if experiment_id is None:
+            return []
+        with self._calls("searching runs"):
+            runs = self.client.search_runs(
+                [experiment_id],
+                filter_string=filter_string,
+                order_by=order_by or ["attributes.start_time DESC"],
+                max_results=max_results,
+            )
+        return [_run_record(run) for run in runs]
+
+    def best_run(self, max_rmse: Optional[float] = None) -> Optional[RunRecord]:
+        """The finished run with the lowest test RMSE (at or below `max_rmse` when given)."""
+        bar = f" and metrics.{RMSE} <= {float(max_rmse)!r}" if max_rmse is not None else ""
+        runs = self.search_runs(
+            f"attributes.status = 'FINISHED'{bar}",
+            order_by=[f"metrics.{RMSE} ASC", "attributes.start_time DESC"],
+            max_results=1,
+        )
+        return runs[0] if runs else None
+
+    # ------------------------------------------------------------- registry
+
+    def versions(self) -> list[VersionRecord]:
+        """All versions of the registered model, newest first (empty if not registered)."""
+        from mlflow.exceptions import MlflowException
+
+        with self._calls(f"listing versions of {self.model_name!r}"):
+            try:
+                model = self.client.get_registered_model(self.model_name)
+            except MlflowException as exc:
+                if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                    return []
+                raise
+            aliases: dict[str, list[str]] = {}
+            for alias, version in (model.aliases or {}).items():
+                aliases.setdefault(str(version), []).append(alias)
+            found = self.client.search_model_versions(f"name = '{self.model_name}'")
+        records = [
+            VersionRecord(
+                name=mv.name,
+                version=str(mv.version),
+                run_id=mv.run_id,
+                tags=dict(mv.tags or {}),
+                aliases=tuple(sorted(aliases.get(str(mv.version), []))),
+            )
+            for mv in found
+        ]
+        return sorted(records, key=lambda r: int(r.version), reverse=True)
+
+    def register(self, run: RunRecord, tags: dict[str, str], alias: str = ALIAS) -> VersionRecord:
+        """A new version pointing at the run's pointer artifact, with `alias` moved onto it."""
+        from mlflow.exceptions import MlflowException
+
+        with self._calls(f"registering run {run.run_id} as {self.model_name!r}"):
+            try:
+                self.client.create_registered_model(self.model_name)
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+            source = f"{self.client.get_run(run.run_id).info.artifact_uri}/{POINTER_DIR}"
+            mv = self.client.create_model_version(
+                self.model_name, source, run_id=run.run_id, tags=tags, await_creation_for=0
+            )
+            self.client.set_registered_model_alias(self.model_name, alias, str(mv.version))
+        return self.version(str(mv.version))
+
+    def set_alias(self, version: str, alias: str = ALIAS) -> None:
+        with self._calls(f"moving alias {alias!r}"):
+            self.client.set_registered_model_alias(self.model_name, alias, version)
+
+    def version(self, version: str, name: Optional[str] = None) -> VersionRecord:
+        name = name or self.model_name
+        with self._calls(f"looking up model {name}/{version}"):
+            return _version_record(self.client.get_model_version(name, version))
+
+    def version_by_alias(self, alias: str, name: Optional[str] = None) -> VersionRecord:
+        name = name or self.model_name
+        with self._calls(f"looking up model {name}@{alias}"):
+            return _version_record(self.client.get_model_version_by_alias(name, alias))

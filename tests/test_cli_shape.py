@@ -1,0 +1,58 @@
+"""The CLI's shape: fast imports, help and an example on every command, errors without tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer.main
+
+from winequality.cli import app
+
+HEAVY = {"torch", "mlflow", "dvc", "pandas"}
+
+
+def test_importing_the_cli_loads_nothing_heavy():
+    code = "import winequality.cli, sys; print(' '.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert not {name.split(".")[0] for name in loaded} & HEAVY
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, prefix + (name,))
+        else:
+            yield prefix + (name,), command
+
+
+def test_every_command_has_help_and_an_example(cli):
+    commands = list(_commands(typer.main.get_command(app)))
+    assert {path for path, _ in commands} >= {
+        ("train",),
+        ("register",),
+        ("infer",),
+        ("runs",),
+        ("data", "import"),
+    }
+    for path, command in commands:
+        result = cli(*path, "--help")
+        assert result.exit_code == 0, path
+        assert command.help and "Example: wineq" in command.help, path
+
+
+def test_register_help_says_what_the_bar_means(cli):
+    result = cli("register", "--help")
+    assert "test RMSE a run must reach" in " ".join(result.stdout.split())
+
+
+def test_outside_a_project_is_a_one_line_error(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("runs")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: no wineq project at")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,157 @@
+"""`wineq infer`: model resolution, input formats, outputs, and one clear line for each bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import HEADER, synthetic_wines
+from winequality.data import FEATURES
+
+
+@pytest.fixture
+def champion(project, cli):
+    assert cli("train", "--epochs", "3").exit_code == 0
+    assert cli("register", "--min-rmse", "5").exit_code == 0
+    return project
+
+
+@pytest.fixture
+def uci_file(tmp_path):
+    path = tmp_path / "wines.csv"
+    path.write_text(HEADER + "\n" + "\n".join(synthetic_wines(20, "red", seed=99)) + "\n")
+    return path
+
+
+def test_uci_format_with_quality_reports_errors_and_writes_output(
+    champion, cli, uci_file, tmp_path
+):
+    out = tmp_path / "out" / "predictions.csv"
+    result = cli("infer", uci_file, "--color", "red", "--output", out)
+    assert result.exit_code == 0, result.stderr
+    assert "wine-quality/1" in result.stderr and "Against the quality column: RMSE" in result.stderr
+    written = pd.read_csv(out, sep=";")
+    original = pd.read_csv(uci_file, sep=";")
+    assert len(written) == len(original) == 22
+    assert list(written.columns) == FEATURES + ["quality", "color", "predicted_quality"]
+    assert written["alcohol"].tolist() == original["alcohol"].tolist()  # order kept
+    assert written["predicted_quality"].between(0, 10).all()
+
+
+def test_comma_csv_without_quality_piped_gives_csv(champion, cli, uci_file, tmp_path):
+    frame = pd.read_csv(uci_file, sep=";").drop(columns=["quality"])
+    frame["color"] = "white"
+    comma = tmp_path / "comma.csv"
+    frame.to_csv(comma, index=False)
+    result = cli("infer", comma)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].endswith(",color,predicted_quality") and len(lines) == 1 + len(frame)
+    assert "Against the quality column" not in result.stderr
+
+
+def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, uci_file):
+    run_id = champion and cli("runs", "--json").stdout.split('"run_id": "')[1][:32]
+    outputs = [
+        cli("infer", uci_file, "--color", "red").stdout,
+        cli("infer", uci_file, "--color", "red", "--model", "wine-quality@champion").stdout,
+        cli("infer", uci_file, "--color", "red", "--model", "wine-quality/1").stdout,
+        cli("infer", uci_file, "--color", "red", "--run-id", run_id).stdout,
+        cli("infer", uci_file, "--color", "red", "--interactive", input="1\n").stdout.split(
+            "\n", 1
+        )[-1],
+    ]
+    assert outputs[0].startswith("fixed acidity;")
+    assert all(output.endswith(outputs[0]) for output in outputs)
+
+
+def test_an_unregistered_model_is_a_clear_error(project, cli, uci_file):
+    result = cli("infer", uci_file, "--color", "red")
+    assert result.exit_code == 7
+    assert result.stderr.startswith(
+        "Error: model wine-quality@champion is not registered in sqlite:///"
+    )
+    result = cli("infer", uci_file, "--color", "red", "--model", "nonsense")
+    assert result.exit_code == 1 and "use NAME@ALIAS or NAME/VERSION" in result.stderr
+
+
+def _rows(n=3):
+    return synthetic_wines(n, "red", seed=5)[:n]
+
+
+BAD_INPUTS = {
+    "missing column": (
+        ";".join(f'"{n}"' for n in FEATURES[:-1])
+        + ';"color"\n'
+        + "\n".join(";".join(r.split(";")[:-2]) + ";red" for r in _rows()),
+        "missing column 'alcohol'",
+    ),
+    "unknown column": (
+        HEADER + ';"color";"vintage"\n' + "\n".join(r + ";red;1999" for r in _rows()),
+        "unknown column 'vintage'",
+    ),
+    "non-numeric value": (
+        HEADER
+        + ';"color"\n'
+        + "\n".join(r + ";red" for r in _rows(2))
+        + "\n7.4;abc"
+        + ";1" * 9
+        + ";5;red",
+        "column 'volatile acidity', row 3 (line 4) has 'abc', not a number",
+    ),
+    "empty value": (
+        HEADER + ';"color"\n' + _rows(1)[0] + ";red\n" + ";".join(["1"] * 10) + ";;5;red",
+        "column 'alcohol', row 2 (line 3) is empty",
+    ),
+    "unknown colour": (
+        HEADER + ';"color"\n' + _rows(1)[0] + ";rose",
+        "column 'color', row 1 (line 2) has 'rose'; use red or white",
+    ),
+    "no colour": (
+        HEADER + "\n" + "\n".join(_rows()),
+        "has no 'color' column; pass --color red or --color white",
+    ),
+    "empty file": ("", "is empty; give a CSV with a header row"),
+    "header only": (HEADER + ';"color"\n', "has a header but no wines"),
+    "wrong separator": (
+        HEADER.replace(";", "\t") + "\n" + "\n".join(r.replace(";", "\t") for r in _rows()),
+        "cannot find the columns in the header line",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_clear_line_and_no_output(champion, cli, tmp_path, case):
+    content, message = BAD_INPUTS[case]
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    out = tmp_path / "predictions.csv"
+    result = cli("infer", path, "--output", out)
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.startswith(f"Error: {path}")
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not out.exists()
+    assert list(tmp_path.glob(".predictions.csv*")) == []  # no half-written temp file either
+
+
+def test_a_missing_file_and_a_bad_color_flag(champion, cli, tmp_path, uci_file):
+    result = cli("infer", tmp_path / "nope.csv")
+    assert result.exit_code == 3 and "does not exist" in result.stderr
+    result = cli("infer", uci_file, "--color", "rose")
+    assert result.exit_code == 3 and result.stderr == "Error: --color 'rose': use red or white\n"
+
+
+def test_altered_bytes_are_refused_with_the_model_and_hash(champion, cli, uci_file):
+    from conftest import tracker_for
+
+    md5 = tracker_for(champion).version("1").lineage["model_md5"]
+    cached = champion / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    cached.chmod(0o644)
+    content = bytearray(cached.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    cached.write_bytes(bytes(content))
+    result = cli("infer", uci_file, "--color", "red")
+    assert result.exit_code == 5
+    assert result.stderr.startswith("Error: models/model.pt: the stored bytes hash to ")
+    assert f"not the recorded {md5}" in result.stderr
