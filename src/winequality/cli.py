@@ -110,6 +110,7 @@ def train(
     batch_size: int = typer.Option(64, help="Wines per gradient step."),
     hidden: str = typer.Option("64,64", help="Hidden layer widths, comma-separated."),
     weight_decay: float = typer.Option(1e-4, help="Adam weight decay."),
+    members: int = typer.Option(8, help="Networks in the ensemble (trained together, averaged)."),
     seed: int = typer.Option(0, help="Seed of the training (the test split stays fixed)."),
     test_size: float = typer.Option(0.2, help="Share of wines held out for the test metrics."),
 ) -> None:
@@ -129,6 +130,7 @@ def train(
         seed=seed,
         test_size=test_size,
         weight_decay=weight_decay,
+        members=members,
     )
     console = _console(stderr=True)
     progress = None

@@ -18,7 +18,7 @@ from torch import nn
 
 from winequality.data import COLOR, FEATURES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
     "residual sugar",
@@ -39,6 +39,7 @@ class TrainConfig:
     hidden: tuple[int, ...] = (64, 64)
     seed: int = 0
     weight_decay: float = 1e-4
+    members: int = 8
 
 
 @dataclass
@@ -66,23 +67,48 @@ def frame_inputs(frame) -> np.ndarray:
 
 
 class Regressor(nn.Module):
-    """An MLP whose inputs are standardised inside the module, so weights and scaler travel together."""
+    """An ensemble of MLPs evaluated as one batched network; the prediction is their mean.
 
-    def __init__(self, n_inputs: int, hidden: tuple[int, ...]):
+    Inputs are standardised inside the module, so weights and scaler travel together.
+    Members differ in initial weights and batch order; batching them (baddbmm) makes
+    eight members cost about as much wall time as one.
+    """
+
+    def __init__(self, n_inputs: int, hidden: tuple[int, ...], members: int = 1):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_inputs))
         self.register_buffer("std", torch.ones(n_inputs))
         self.register_buffer("target_mean", torch.zeros(()))
-        layers: list[nn.Module] = []
-        width = n_inputs
-        for size in hidden:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
-        layers.append(nn.Linear(width, 1))
-        self.net = nn.Sequential(*layers)
+        dims = [n_inputs, *hidden, 1]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+            bound = 1.0 / math.sqrt(fan_in)  # torch.nn.Linear's default initialisation
+            self.weights.append(
+                nn.Parameter(torch.empty(members, fan_in, fan_out).uniform_(-bound, bound))
+            )
+            self.biases.append(
+                nn.Parameter(torch.empty(members, 1, fan_out).uniform_(-bound, bound))
+            )
+
+    @property
+    def members(self) -> int:
+        return self.weights[0].shape[0]
+
+    def forward_members(self, x: torch.Tensor) -> torch.Tensor:
+        """Per-member predictions (members, batch) for x of shape (batch, F) or (members, batch, F)."""
+        h = (x - self.mean) / self.std
+        if h.dim() == 2:
+            h = h.unsqueeze(0).expand(self.members, -1, -1)
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            h = torch.baddbmm(bias, h, weight)
+            if i < last:
+                h = torch.relu(h)
+        return h.squeeze(-1) + self.target_mean
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x - self.mean) / self.std).squeeze(-1) + self.target_mean
+        return self.forward_members(x).mean(dim=0)
 
 
 def fit(
@@ -101,7 +127,7 @@ def fit(
     xv = torch.as_tensor(x_val, dtype=torch.float32)
     yv = torch.as_tensor(y_val, dtype=torch.float32)
 
-    model = Regressor(xt.shape[1], config.hidden)
+    model = Regressor(xt.shape[1], config.hidden, config.members)
     # The scaler is fitted on the training split only; constant columns keep std 1.
     std = xt.std(dim=0)
     model.mean.copy_(xt.mean(dim=0))
@@ -109,30 +135,31 @@ def fit(
     model.target_mean.fill_(float(yt.mean()))
 
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = nn.MSELoss()
     history = History()
     best_state, best_val = None, math.inf
-    n = len(xt)
+    n, k = len(xt), config.members
     for epoch in range(1, config.epochs + 1):
         model.train()
-        order = torch.randperm(n, generator=generator)
+        # each member sees the training wines in its own order
+        order = torch.stack([torch.randperm(n, generator=generator) for _ in range(k)])
         total = 0.0
         for start in range(0, n, config.batch_size):
-            idx = order[start : start + config.batch_size]
+            idx = order[:, start : start + config.batch_size]
             optimiser.zero_grad()
-            loss = loss_fn(model(xt[idx]), yt[idx])
+            # the sum over members of each member's MSE: members train independently
+            loss = ((model.forward_members(xt[idx]) - yt[idx]) ** 2).mean(dim=1).sum()
             loss.backward()
             optimiser.step()
-            total += loss.item() * len(idx)
+            total += loss.item() / k * idx.shape[1]
         model.eval()
         with torch.no_grad():
-            val_loss = float(loss_fn(model(xv), yv)) if len(xv) else math.nan
+            val_loss = float(((model(xv) - yv) ** 2).mean()) if len(xv) else math.nan
         history.train_loss.append(total / n)
         history.val_loss.append(val_loss)
         if len(xv) == 0 or val_loss < best_val:
             best_val = val_loss
             history.best_epoch = epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            best_state = {name: t.detach().clone() for name, t in model.state_dict().items()}
         if on_epoch is not None:
             on_epoch(epoch, total / n, val_loss)
     if best_state is not None:
@@ -159,6 +186,7 @@ def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
         "color_input": "is_red",
         "log_features": list(LOG_FEATURES),
         "hidden": list(hidden),
+        "members": model.members,
         "state_dict": model.state_dict(),
     }
     buffer = io.BytesIO()
@@ -174,7 +202,7 @@ def from_bytes(content: bytes) -> Regressor:
     if bundle.get("log_features") != LOG_FEATURES:
         raise ValueError("model file was trained with another feature transform")
     state = bundle["state_dict"]
-    model = Regressor(len(state["mean"]), tuple(bundle["hidden"]))
+    model = Regressor(len(state["mean"]), tuple(bundle["hidden"]), int(bundle["members"]))
     model.load_state_dict(state)
     model.eval()
     return model

@@ -44,6 +44,7 @@ class TrainOptions:
     seed: int = 0
     test_size: float = 0.2
     weight_decay: float = 1e-4
+    members: int = 8
 
     def check(self) -> None:
         if self.epochs < 1:
@@ -54,6 +55,8 @@ class TrainOptions:
             raise WineqError("--batch-size must be at least 1")
         if not self.hidden or min(self.hidden) < 1:
             raise WineqError("--hidden takes layer widths like 64,64")
+        if not 1 <= self.members <= 64:
+            raise WineqError("--members must be between 1 and 64")
         if not 0.05 <= self.test_size <= 0.5:
             raise WineqError("--test-size must be between 0.05 and 0.5")
 
@@ -209,6 +212,7 @@ class WineService:
             "seed": options.seed,
             "test_size": options.test_size,
             "weight_decay": options.weight_decay,
+            "members": options.members,
             "split_seed": self.settings.split_seed,
             "val_fraction": VAL_FRACTION,
             "n_train": len(train_idx),
@@ -235,6 +239,7 @@ class WineService:
                 hidden=options.hidden,
                 seed=options.seed,
                 weight_decay=options.weight_decay,
+                members=options.members,
             )
             net, history = nn_model.fit(
                 x[train_idx], y[train_idx], x[val_idx], y[val_idx], config, on_epoch
