@@ -82,7 +82,7 @@ class Regressor(nn.Module):
         dims = [n_inputs, *hidden, 1]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+        for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
             bound = 1.0 / math.sqrt(fan_in)  # torch.nn.Linear's default initialisation
             self.weights.append(
                 nn.Parameter(torch.empty(members, fan_in, fan_out).uniform_(-bound, bound))
@@ -101,7 +101,7 @@ class Regressor(nn.Module):
         if h.dim() == 2:
             h = h.unsqueeze(0).expand(self.members, -1, -1)
         last = len(self.weights) - 1
-        for i, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(bias, h, weight)
             if i < last:
                 h = torch.relu(h)
