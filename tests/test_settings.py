@@ -10,7 +10,7 @@ def test_defaults_come_from_the_project_found_upwards(project):
     nested.mkdir(parents=True)
     settings = load_settings(nested)
     assert settings.project_dir == project
-    assert settings.resolved_tracking_uri == f"sqlite:///{project / 'mlflow.db'}"
+    assert settings.resolved_tracking_uri == f"sqlite:///{project / 'mlflow.db'}?timeout=60"
     assert (settings.experiment, settings.model_name) == ("wine-quality", "wine-quality")
     assert settings.data_source.startswith("https://archive.ics.uci.edu/")
 

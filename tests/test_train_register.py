@@ -48,7 +48,7 @@ def test_train_records_params_metrics_and_lineage(project, cli, remote_dir):
     model = project / "models" / "model.pt"
     assert lineage["model_path"] == "models/model.pt"
     assert lineage["model_md5"] == md5_of(model)
-    assert lineage["dvc_remote"] == "shared"
+    assert lineage["dvc_remote"] == f"shared ({remote_dir})"
     md5 = lineage["model_md5"]
     assert md5_of(remote_dir / "files" / "md5" / md5[:2] / md5[2:]) == md5  # pushed, byte for byte
 

@@ -16,7 +16,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Optional, TextIO
 
-from winequality.errors import DataError, NotFoundError, QualityBarError, StoreError, WineqError
+from winequality.errors import (
+    DataError,
+    IntegrityError,
+    NotFoundError,
+    QualityBarError,
+    StoreError,
+    WineqError,
+)
 from winequality.settings import DATA_FILE, MODEL_FILE, Settings
 from winequality.tracking import ALIAS, RMSE, TAG_PREFIX, RunRecord, VersionRecord
 
@@ -159,18 +166,18 @@ class WineService:
             self.settings.experiment,
             self.settings.model_name,
             self.settings.default_artifact_location,
+            self.settings.tracking_timeout,
         )
 
     # ------------------------------------------------------------- data
 
     def import_data(self, source: Optional[str] = None, files=None):
         """Verify the UCI files, build data/wine-quality.csv, track it in DVC and push it."""
-        from winequality.data import build_csv, read_source, write_atomic
+        from winequality.data import build_csv, read_source
 
         raw = read_source(source or self.settings.data_source, files)
         content = build_csv(raw)
-        write_atomic(self.root / DATA_FILE, content)
-        stored = self.store.add_data()
+        stored = self.store.save_data(content)
         return stored, content.count(b"\n") - 1
 
     # ------------------------------------------------------------- train
@@ -189,7 +196,6 @@ class WineService:
             group_ids,
             grouped_split,
             load_training_frame,
-            write_atomic,
         )
 
         options.check()
@@ -259,9 +265,8 @@ class WineService:
                 run_id, {"train_loss": history.train_loss, "val_loss": history.val_loss}, metrics
             )
             content = nn_model.to_bytes(net, options.hidden)
-            write_atomic(self.root / MODEL_FILE, content)
             try:
-                stored = self.store.add_model(MODEL_FILE)
+                stored = self.store.save_model(MODEL_FILE, content)
             except StoreError as exc:
                 tracker.set_tags(run_id, {f"{TAG_PREFIX}error": str(exc)})
                 raise
@@ -430,6 +435,8 @@ class WineService:
         source = self.resolve_model(model, run_id)
         try:
             net = nn_model.from_bytes(self.store.fetch(source.path, source.md5))
+        except IntegrityError as exc:
+            raise IntegrityError(f"{source.label}: {exc}") from exc
         except ValueError as exc:
             raise DataError(f"{source.label}: {exc}") from exc
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     """URL or folder holding winequality-red.csv and winequality-white.csv."""
     dvc_remote: Optional[str] = None
     """Name of the DVC remote to use; default: the repository's default remote."""
+    tracking_timeout: float = 10.0
+    """Seconds to wait for the MLflow server before giving up with an error."""
     split_seed: int = 20091
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
 
@@ -43,7 +45,8 @@ class Settings(BaseSettings):
     def resolved_tracking_uri(self) -> str:
         if self.tracking_uri:
             return self.tracking_uri
-        return f"sqlite:///{(self.project_dir / 'mlflow.db').as_posix()}"
+        # a generous busy timeout lets concurrent trainers share the file
+        return f"sqlite:///{(self.project_dir / 'mlflow.db').as_posix()}?timeout=60"
 
     @property
     def default_artifact_location(self) -> Optional[str]:

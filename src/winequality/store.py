@@ -28,6 +28,11 @@ class StoredFile:
     remote: str
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _redact(url: str) -> str:
     """A remote URL without any user or password in it."""
     parts = urlsplit(url)
@@ -79,19 +84,22 @@ class ModelStore:
         name = self.remote_name or repo.config["core"].get("remote")
         return name, odb
 
-    def remote_url(self) -> str:
-        """The remote in use, as `name (url)` without credentials."""
-        with self._repo() as repo:
-            name, _ = self._remote(repo)
-            return f"{name} ({_redact(str(repo.config['remote'][name].get('url', '')))})"
+    @staticmethod
+    def _describe(repo, name: str) -> str:
+        """The remote as `name (url)`, without credentials."""
+        url = repo.config["remote"].get(name, {}).get("url", "")
+        return f"{name} ({_redact(str(url))})"
 
     # ------------------------------------------------------------- data
 
-    def add_data(self) -> StoredFile:
-        """Track the data folder (data.dvc) and push it to the remote."""
+    def save_data(self, content: bytes) -> StoredFile:
+        """Write the combined CSV, track the data folder (data.dvc) and push it to the remote."""
         from dvc.exceptions import DvcException
 
+        from winequality.data import write_atomic
+
         with self._repo() as repo:
+            write_atomic(self.root / DATA_FILE, content)
             try:
                 stage = repo.add(str(self.root / DATA_DIR))[0]
             except DvcException as exc:
@@ -105,7 +113,8 @@ class ModelStore:
                     f"data is tracked in data.dvc but the push to DVC remote {name!r} failed "
                     f"({exc}); fix the remote, then run `dvc push data.dvc`"
                 ) from exc
-        return StoredFile(f"{DATA_DIR}.dvc", md5, name)
+            described = self._describe(repo, name)
+        return StoredFile(f"{DATA_DIR}.dvc", md5, described)
 
     def data_md5(self) -> str:
         """The md5 of the data folder as committed in data.dvc."""
@@ -161,29 +170,40 @@ class ModelStore:
 
     # ------------------------------------------------------------- models
 
-    def add_model(self, relpath: str) -> StoredFile:
-        """Track a model file in the DVC cache and push exactly its bytes to the remote."""
+    def save_model(self, relpath: str, content: bytes) -> StoredFile:
+        """Write a model file atomically, track it in DVC and push exactly its bytes.
+
+        Writing, hashing and pushing happen under one lock, so with several trainers in
+        one work tree the md5 returned is always that of `content`.
+        """
         from dvc.exceptions import DvcException
 
+        from winequality.data import write_atomic
+
+        expected = hashlib.md5(content).hexdigest()
         with self._repo() as repo:
             name, _ = self._remote(repo)
+            write_atomic(self.root / relpath, content)
             try:
                 stage = repo.add(str(self.root / relpath))[0]
             except DvcException as exc:
                 raise StoreError(f"dvc add {relpath} failed: {exc}") from exc
             hash_info = stage.outs[0].hash_info
+            if hash_info.value != expected:
+                raise StoreError(f"{relpath} changed while it was being added to DVC; train again")
             try:
                 result = repo.cloud.push([hash_info], remote=name)
             except (DvcException, OSError) as exc:
                 raise StoreError(
-                    f"could not push {relpath} (md5 {hash_info.value}) to DVC remote {name!r}: "
-                    f"{exc}"
+                    f"could not push {relpath} (md5 {expected}) to DVC remote {name!r}: "
+                    f"{_first_line(exc)}"
                 ) from exc
             if result.failed:
                 raise StoreError(
-                    f"could not push {relpath} (md5 {hash_info.value}) to DVC remote {name!r}"
+                    f"could not push {relpath} (md5 {expected}) to DVC remote "
+                    f"{self._describe(repo, name)}; is it reachable?"
                 )
-        return StoredFile(relpath, hash_info.value, name)
+            return StoredFile(relpath, expected, self._describe(repo, name))
 
     def in_remote(self, md5: str) -> bool:
         """Whether the remote holds the object with this md5."""
@@ -194,7 +214,9 @@ class ModelStore:
             try:
                 return bool(odb.exists(md5))
             except (DvcException, OSError) as exc:
-                raise StoreError(f"could not reach DVC remote {name!r}: {exc}") from exc
+                raise StoreError(
+                    f"could not reach DVC remote {self._describe(repo, name)}: {_first_line(exc)}"
+                ) from exc
 
     def fetch(self, path: str, md5: str) -> bytes:
         """Exactly the bytes recorded as `md5`: from the DVC cache, else from the remote."""
@@ -209,7 +231,8 @@ class ModelStore:
                     result = repo.cloud.pull([HashInfo("md5", md5)], remote=name)
                 except (DvcException, OSError) as exc:
                     raise StoreError(
-                        f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: {exc}"
+                        f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: "
+                        f"{_first_line(exc)}"
                     ) from exc
                 if result.failed or not cache.exists(md5):
                     raise StoreError(

@@ -8,8 +8,9 @@ source is a tiny pointer artifact inside the run.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -54,6 +55,16 @@ class VersionRecord:
         return {k[len(TAG_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(TAG_PREFIX)}
 
 
+def _sqlite_lock(tracking_uri: str):
+    """An inter-process lock beside a SQLite store (no-op for servers and other databases)."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return nullcontext()
+    from filelock import FileLock
+
+    path = tracking_uri.removeprefix("sqlite:///").split("?", 1)[0]
+    return FileLock(f"{path}.lock", timeout=120)
+
+
 def _run_record(run) -> RunRecord:
     return RunRecord(
         run_id=run.info.run_id,
@@ -84,11 +95,13 @@ class ExperimentTracker:
         experiment: str,
         model_name: str,
         artifact_location: Optional[str] = None,
+        timeout: float = 10.0,
     ):
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.model_name = model_name
         self.artifact_location = artifact_location
+        self.timeout = timeout
         self._client = None
         self._experiment_id: Optional[str] = None
 
@@ -108,17 +121,48 @@ class ExperimentTracker:
             ) from exc
 
     @property
+    def is_server(self) -> bool:
+        return self.tracking_uri.startswith(("http://", "https://"))
+
+    def _check_server(self) -> None:
+        """Fail in seconds, not after minutes of MLflow's retries, when the server is down."""
+        import urllib.error
+        import urllib.request
+
+        url = self.tracking_uri.rstrip("/") + "/health"
+        try:
+            with urllib.request.urlopen(url, timeout=min(self.timeout, 5.0)) as response:
+                response.read(64)
+        except urllib.error.HTTPError:
+            return  # it answered: a proxy or an older server without /health
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingError(
+                f"MLflow tracking server {self.tracking_uri} is unreachable ({reason}); start "
+                "it (`mlflow server ...`) or fix WINEQ_TRACKING_URI"
+            ) from exc
+
+    @property
     def client(self):
         if self._client is None:
             # Schema migrations on a new SQLite store log at INFO; users need none of it.
             for name in ("alembic", "mlflow"):
                 logging.getLogger(name).setLevel(logging.WARNING)
+            if self.is_server:
+                # Bound every request: a dead server must not cost minutes of retries.
+                os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, int(self.timeout)))
+                os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "2"
+                os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0.5"
+                self._check_server()
             from mlflow.tracking import MlflowClient
 
-            with self._calls("connecting"):
-                self._client = MlflowClient(
+            with self._calls("connecting"), _sqlite_lock(self.tracking_uri):
+                client = MlflowClient(
                     tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
                 )
+                # Opening the store creates or migrates a SQLite schema: one process at a time.
+                client.search_experiments(max_results=1)
+            self._client = client
         return self._client
 
     def experiment_id(self, create: bool = True) -> Optional[str]:
