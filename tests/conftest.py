@@ -24,9 +24,9 @@ GIT = ["git", "-c", "user.name=wineq tests", "-c", "user.email=tests@wineq.inval
 HEADER = ";".join(f'"{name}"' for name in FEATURES + ["quality"])
 
 
-def run(cmd: list[str], cwd: Path, **kw) -> str:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, **kw)
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> str:
+    env = {**(env or os.environ), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     assert done.returncode == 0, f"{cmd} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

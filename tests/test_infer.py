@@ -153,5 +153,7 @@ def test_altered_bytes_are_refused_with_the_model_and_hash(champion, cli, uci_fi
     cached.write_bytes(bytes(content))
     result = cli("infer", uci_file, "--color", "red")
     assert result.exit_code == 5
-    assert result.stderr.startswith("Error: wine-quality/1: models/model.pt: the stored bytes hash to ")
+    assert result.stderr.startswith(
+        "Error: wine-quality/1: models/model.pt: the stored bytes hash to "
+    )
     assert f"not the recorded {md5}" in result.stderr

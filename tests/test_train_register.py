@@ -94,6 +94,7 @@ def test_train_rejects_bad_options_before_doing_anything(project, cli):
 
 
 def test_ctrl_c_marks_the_run_killed_and_keeps_the_old_model(project, cli):
+    from winequality.errors import Interrupted
     from winequality.service import TrainOptions, WineService
     from winequality.settings import load_settings
 
@@ -105,7 +106,7 @@ def test_ctrl_c_marks_the_run_killed_and_keeps_the_old_model(project, cli):
         if epoch == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted, match="ended as KILLED"):
         WineService(load_settings()).train(TrainOptions(epochs=5, seed=9), interrupt)
     newest = tracker_for(project).search_runs()[0]
     assert newest.status == "KILLED" and newest.params["seed"] == "9"

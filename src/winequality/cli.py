@@ -30,6 +30,9 @@ class _Group(TyperGroup):
                 raise
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("Error: interrupted", err=True)
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(

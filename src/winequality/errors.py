@@ -49,3 +49,9 @@ class QualityBarError(WineqError):
     """No run reaches the RMSE bar asked for."""
 
     exit_code = 8
+
+
+class Interrupted(WineqError):
+    """The user pressed Ctrl-C; the work was ended cleanly."""
+
+    exit_code = 130

@@ -19,6 +19,7 @@ from typing import Optional, TextIO
 from winequality.errors import (
     DataError,
     IntegrityError,
+    Interrupted,
     NotFoundError,
     QualityBarError,
     StoreError,
@@ -284,7 +285,10 @@ class WineService:
             status = "FINISHED"
         except KeyboardInterrupt:
             status = "KILLED"
-            raise
+            raise Interrupted(
+                f"interrupted: run {run_id} ended as KILLED; {MODEL_FILE} is the previous "
+                "model or the new one, never a partial file"
+            ) from None
         finally:
             try:
                 tracker.end_run(run_id, status)

@@ -47,25 +47,46 @@ def _redact(url: str) -> str:
 class ModelStore:
     """Data and model bytes in a DVC repository and its remote."""
 
-    def __init__(self, root: Path, remote: Optional[str] = None):
+    def __init__(self, root: Path, remote: Optional[str] = None, lock_timeout: float = 300.0):
         self.root = root
         self.remote_name = remote
+        self.lock_timeout = lock_timeout
 
     @contextmanager
     def _repo(self) -> Iterator[object]:
+        """The DVC repository, held by this process alone.
+
+        DVC's own lock fails at once when another process holds it; wineq processes
+        sharing a work tree queue on a lock of their own instead, so concurrent
+        trainers never see a DVC lock error.
+        """
         from dvc.exceptions import DvcException
         from dvc.repo import Repo
+        from filelock import FileLock, Timeout
 
         # DVC logs hints meant for its own CLI ("git add ..."); wineq reports outcomes itself.
         logging.getLogger("dvc").setLevel(logging.ERROR)
+        lock_path = self.root / ".dvc" / "tmp" / "wineq.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(lock_path), timeout=self.lock_timeout)
         try:
-            repo = Repo(str(self.root))
-        except DvcException as exc:
-            raise StoreError(f"{self.root} is not a usable DVC repository: {exc}") from exc
+            lock.acquire()
+        except Timeout as exc:
+            raise StoreError(
+                f"another wineq process has held {lock_path} for {self.lock_timeout:.0f} s; "
+                "wait for it to finish, or stop it"
+            ) from exc
         try:
-            yield repo
+            try:
+                repo = Repo(str(self.root))
+            except DvcException as exc:
+                raise StoreError(f"{self.root} is not a usable DVC repository: {exc}") from exc
+            try:
+                yield repo
+            finally:
+                repo.close()
         finally:
-            repo.close()
+            lock.release()
 
     def _remote(self, repo) -> tuple[str, object]:
         """Name and object database of the remote in use, or a StoreError saying how to add one."""
@@ -190,10 +211,13 @@ class ModelStore:
                 raise StoreError(f"dvc add {relpath} failed: {exc}") from exc
             hash_info = stage.outs[0].hash_info
             if hash_info.value != expected:
-                raise StoreError(f"{relpath} changed while it was being added to DVC; train again")
+                raise StoreError(
+                    f"{relpath} changed while it was being added to DVC (wrote {expected}, DVC "
+                    f"recorded {hash_info.value}); train again"
+                )
             try:
                 result = repo.cloud.push([hash_info], remote=name)
-            except (DvcException, OSError) as exc:
+            except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
                 raise StoreError(
                     f"could not push {relpath} (md5 {expected}) to DVC remote {name!r}: "
                     f"{_first_line(exc)}"
@@ -207,20 +231,18 @@ class ModelStore:
 
     def in_remote(self, md5: str) -> bool:
         """Whether the remote holds the object with this md5."""
-        from dvc.exceptions import DvcException
 
         with self._repo() as repo:
             name, odb = self._remote(repo)
             try:
                 return bool(odb.exists(md5))
-            except (DvcException, OSError) as exc:
+            except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
                 raise StoreError(
                     f"could not reach DVC remote {self._describe(repo, name)}: {_first_line(exc)}"
                 ) from exc
 
     def fetch(self, path: str, md5: str) -> bytes:
         """Exactly the bytes recorded as `md5`: from the DVC cache, else from the remote."""
-        from dvc.exceptions import DvcException
         from dvc_data.hashfile.hash_info import HashInfo
 
         with self._repo() as repo:
@@ -229,7 +251,7 @@ class ModelStore:
                 name, _ = self._remote(repo)
                 try:
                     result = repo.cloud.pull([HashInfo("md5", md5)], remote=name)
-                except (DvcException, OSError) as exc:
+                except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
                     raise StoreError(
                         f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: "
                         f"{_first_line(exc)}"

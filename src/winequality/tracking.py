@@ -152,7 +152,9 @@ class ExperimentTracker:
                 # Bound every request: a dead server must not cost minutes of retries.
                 os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, int(self.timeout)))
                 os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "2"
-                os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0.5"
+                os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "1"
+                # wineq prints its own summary; MLflow would add a "View run" line to stdout
+                os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
                 self._check_server()
             from mlflow.tracking import MlflowClient
 
