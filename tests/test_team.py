@@ -292,6 +292,20 @@ def test_ctrl_c_ends_the_run_killed_and_never_tears_the_model(project, cli):
     assert model.read_bytes() == before
 
 
+def test_sigterm_also_ends_the_run_killed(project):
+    trainer = wineq("train", "--epochs", "100000", "--seed", "4", cwd=project, env={})
+    tracker = tracker_for(project)
+    deadline = time.monotonic() + 120
+    while not any(r.status == "RUNNING" for r in tracker.search_runs()):
+        assert trainer.poll() is None and time.monotonic() < deadline, trainer.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)
+    trainer.terminate()
+    _, err = trainer.communicate(timeout=60)
+    assert trainer.returncode == 130 and "ended as KILLED" in err
+    assert tracker.search_runs()[0].status == "KILLED"
+
+
 def test_altered_bytes_in_the_remote_are_refused(project, cli, s3, aws, tmp_path, monkeypatch):
     endpoint, client = s3
     use_s3_remote(project, endpoint, "altered")

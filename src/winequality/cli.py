@@ -179,7 +179,7 @@ def _runs_table(runs, title: str):
 
     table = Table(title=title)
     for column in ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for r in runs:
         table.add_row(
             r.run_id[:8],

@@ -140,6 +140,24 @@ def git_state(root: Path) -> tuple[str, bool]:
     return commit, bool(changes)
 
 
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """Treat SIGTERM like Ctrl-C while training, so a stopped job ends its run as KILLED.
+
+    Returns the function that puts the previous handler back.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 def _pointer(md5: str, size: int, path: str) -> str:
     """A .dvc file for the model: enough for `dvc pull`/`dvc get` to find the bytes."""
     return f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {Path(path).name}\n"
@@ -238,6 +256,7 @@ class WineService:
         tracker = self.tracker
         run_id = tracker.start_run(params, tags)
         status = "FAILED"
+        restore_sigterm = _sigterm_as_interrupt()
         try:
             config = nn_model.TrainConfig(
                 epochs=options.epochs,
@@ -290,6 +309,7 @@ class WineService:
                 "model or the new one, never a partial file"
             ) from None
         finally:
+            restore_sigterm()
             try:
                 tracker.end_run(run_id, status)
             except WineqError:
