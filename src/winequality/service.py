@@ -54,6 +54,20 @@ class TrainOptions:
     weight_decay: float = 1e-4
     members: int = 8
 
+    def config(self):
+        """The model's hyper-parameters for these options."""
+        from winequality.model import TrainConfig
+
+        return TrainConfig(
+            epochs=self.epochs,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            hidden=self.hidden,
+            seed=self.seed,
+            weight_decay=self.weight_decay,
+            members=self.members,
+        )
+
     def check(self) -> None:
         if self.epochs < 1:
             raise WineqError("--epochs must be at least 1")
@@ -67,6 +81,17 @@ class TrainOptions:
             raise WineqError("--members must be between 1 and 64")
         if not 0.05 <= self.test_size <= 0.5:
             raise WineqError("--test-size must be between 0.05 and 0.5")
+
+
+def validation_split(groups, rows, seed: int):
+    """Split training `rows` into (fit, validation) rows, grouped, seeded by the training seed.
+
+    `wineq train` and the quality benchmark both use this, so they train the same way.
+    """
+    from winequality.data import grouped_split
+
+    fit_pos, val_pos = grouped_split(groups[rows], VAL_FRACTION, seed)
+    return rows[fit_pos], rows[val_pos]
 
 
 @dataclass(frozen=True)
@@ -224,8 +249,7 @@ class WineService:
             frame = load_training_frame(handle, DATA_FILE)
         groups = group_ids(frame)
         rest, test = grouped_split(groups, options.test_size, self.settings.split_seed)
-        fit_pos, val_pos = grouped_split(groups[rest], VAL_FRACTION, options.seed)
-        train_idx, val_idx = rest[fit_pos], rest[val_pos]
+        train_idx, val_idx = validation_split(groups, rest, options.seed)
         x = nn_model.frame_inputs(frame)
         y = frame[TARGET].to_numpy(dtype=np.float64)
 
@@ -258,17 +282,8 @@ class WineService:
         status = "FAILED"
         restore_sigterm = _sigterm_as_interrupt()
         try:
-            config = nn_model.TrainConfig(
-                epochs=options.epochs,
-                lr=options.lr,
-                batch_size=options.batch_size,
-                hidden=options.hidden,
-                seed=options.seed,
-                weight_decay=options.weight_decay,
-                members=options.members,
-            )
             net, history = nn_model.fit(
-                x[train_idx], y[train_idx], x[val_idx], y[val_idx], config, on_epoch
+                x[train_idx], y[train_idx], x[val_idx], y[val_idx], options.config(), on_epoch
             )
             predicted = nn_model.predict(net, x[test])
             metrics = {
