@@ -109,10 +109,10 @@ def _hidden(value: str) -> tuple[int, ...]:
 @app.command()
 def train(
     epochs: int = typer.Option(50, help="Passes over the training split."),
-    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    lr: float = typer.Option(5e-4, help="AdamW learning rate."),
     batch_size: int = typer.Option(64, help="Wines per gradient step."),
     hidden: str = typer.Option("64,64", help="Hidden layer widths, comma-separated."),
-    weight_decay: float = typer.Option(1e-4, help="Adam weight decay."),
+    weight_decay: float = typer.Option(1e-2, help="AdamW weight decay."),
     members: int = typer.Option(8, help="Networks in the ensemble (trained together, averaged)."),
     seed: int = typer.Option(0, help="Seed of the training (the test split stays fixed)."),
     test_size: float = typer.Option(0.2, help="Share of wines held out for the test metrics."),

@@ -18,7 +18,7 @@ from torch import nn
 
 from winequality.data import COLOR, FEATURES
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
     "residual sugar",
@@ -34,12 +34,17 @@ class TrainConfig:
     """Hyper-parameters of one training run (all are logged as MLflow params)."""
 
     epochs: int = 50
-    lr: float = 1e-3
+    lr: float = 5e-4
     batch_size: int = 64
     hidden: tuple[int, ...] = (64, 64)
     seed: int = 0
-    weight_decay: float = 1e-4
+    weight_decay: float = 1e-2
     members: int = 8
+    frequencies: int = 16
+    """Periodic embedding of each input: sin/cos at this many learned frequencies (0: none)."""
+    embedding: int = 16
+    sigma: float = 0.05
+    """Standard deviation of the initial frequencies."""
 
 
 @dataclass
@@ -74,12 +79,33 @@ class Regressor(nn.Module):
     eight members cost about as much wall time as one.
     """
 
-    def __init__(self, n_inputs: int, hidden: tuple[int, ...], members: int = 1):
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: tuple[int, ...],
+        members: int = 1,
+        frequencies: int = 0,
+        embedding: int = 16,
+        sigma: float = 0.05,
+    ):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_inputs))
         self.register_buffer("std", torch.ones(n_inputs))
         self.register_buffer("target_mean", torch.zeros(()))
-        dims = [n_inputs, *hidden, 1]
+        self.frequencies = frequencies
+        self.embedding = embedding if frequencies else 0
+        if frequencies:
+            # Periodic embeddings (Gorishniy et al. 2022): each standardised input x becomes
+            # relu(W [sin 2πcx, cos 2πcx] + b) with learned frequencies c.
+            self.freq = nn.Parameter(torch.randn(members, n_inputs, frequencies) * sigma)
+            scale = 1.0 / math.sqrt(2 * frequencies)
+            self.emb_weight = nn.Parameter(
+                torch.randn(members, n_inputs, 2 * frequencies, embedding) * scale
+            )
+            self.emb_bias = nn.Parameter(torch.zeros(members, n_inputs, embedding))
+            dims = [n_inputs * embedding, *hidden, 1]
+        else:
+            dims = [n_inputs, *hidden, 1]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
@@ -100,6 +126,11 @@ class Regressor(nn.Module):
         h = (x - self.mean) / self.std
         if h.dim() == 2:
             h = h.unsqueeze(0).expand(self.members, -1, -1)
+        if self.frequencies:
+            angles = 2 * math.pi * h.unsqueeze(-1) * self.freq.unsqueeze(1)  # (k, b, f, m)
+            periodic = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+            h = torch.einsum("kbfm,kfme->kbfe", periodic, self.emb_weight)
+            h = torch.relu(h + self.emb_bias.unsqueeze(1)).flatten(2)
         last = len(self.weights) - 1
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(bias, h, weight)
@@ -119,7 +150,7 @@ def fit(
     config: TrainConfig,
     on_epoch: Optional[Callable[[int, float, float], None]] = None,
 ) -> tuple[Regressor, History]:
-    """Train with Adam; keep the weights of the epoch with the lowest validation loss."""
+    """Train with AdamW; keep the weights of the epoch with the lowest validation loss."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     xt = torch.as_tensor(x_train, dtype=torch.float32)
@@ -127,14 +158,21 @@ def fit(
     xv = torch.as_tensor(x_val, dtype=torch.float32)
     yv = torch.as_tensor(y_val, dtype=torch.float32)
 
-    model = Regressor(xt.shape[1], config.hidden, config.members)
+    model = Regressor(
+        xt.shape[1],
+        config.hidden,
+        config.members,
+        config.frequencies,
+        config.embedding,
+        config.sigma,
+    )
     # The scaler is fitted on the training split only; constant columns keep std 1.
     std = xt.std(dim=0)
     model.mean.copy_(xt.mean(dim=0))
     model.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
     model.target_mean.fill_(float(yt.mean()))
 
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history = History()
     best_state, best_val = None, math.inf
     n, k = len(xt), config.members
@@ -187,6 +225,8 @@ def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
         "log_features": list(LOG_FEATURES),
         "hidden": list(hidden),
         "members": model.members,
+        "frequencies": model.frequencies,
+        "embedding": model.embedding,
         "state_dict": model.state_dict(),
     }
     buffer = io.BytesIO()
@@ -202,7 +242,13 @@ def from_bytes(content: bytes) -> Regressor:
     if bundle.get("log_features") != LOG_FEATURES:
         raise ValueError("model file was trained with another feature transform")
     state = bundle["state_dict"]
-    model = Regressor(len(state["mean"]), tuple(bundle["hidden"]), int(bundle["members"]))
+    model = Regressor(
+        len(state["mean"]),
+        tuple(bundle["hidden"]),
+        int(bundle["members"]),
+        int(bundle["frequencies"]),
+        int(bundle["embedding"]) or 16,
+    )
     model.load_state_dict(state)
     model.eval()
     return model

@@ -46,12 +46,12 @@ class TrainOptions:
     """What `wineq train` was asked for."""
 
     epochs: int = 50
-    lr: float = 1e-3
+    lr: float = 5e-4
     batch_size: int = 64
     hidden: tuple[int, ...] = (64, 64)
     seed: int = 0
     test_size: float = 0.2
-    weight_decay: float = 1e-4
+    weight_decay: float = 1e-2
     members: int = 8
 
     def config(self):
@@ -262,6 +262,9 @@ class WineService:
             "test_size": options.test_size,
             "weight_decay": options.weight_decay,
             "members": options.members,
+            "frequencies": options.config().frequencies,
+            "embedding": options.config().embedding,
+            "sigma": options.config().sigma,
             "split_seed": self.settings.split_seed,
             "val_fraction": VAL_FRACTION,
             "n_train": len(train_idx),
