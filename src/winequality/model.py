@@ -18,7 +18,7 @@ from torch import nn
 
 from winequality.data import COLOR, FEATURES
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
     "residual sugar",
@@ -45,6 +45,8 @@ class TrainConfig:
     embedding: int = 16
     sigma: float = 0.05
     """Standard deviation of the initial frequencies."""
+    neighbours: int = 5
+    """Blend in the mean quality of this many nearest training wines (0: network only)."""
 
 
 @dataclass
@@ -54,6 +56,7 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     best_epoch: int = 0
+    blend: float = 1.0
 
 
 def encode(features: np.ndarray, colors: np.ndarray) -> np.ndarray:
@@ -87,11 +90,18 @@ class Regressor(nn.Module):
         frequencies: int = 0,
         embedding: int = 16,
         sigma: float = 0.05,
+        neighbours: int = 0,
     ):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_inputs))
         self.register_buffer("std", torch.ones(n_inputs))
         self.register_buffer("target_mean", torch.zeros(()))
+        # Retrieval part: the standardised training wines and their scores. The prediction
+        # is blend * network + (1 - blend) * distance-weighted mean of the nearest wines.
+        self.neighbours = neighbours
+        self.register_buffer("memory_x", torch.zeros(0, n_inputs))
+        self.register_buffer("memory_y", torch.zeros(0))
+        self.register_buffer("blend", torch.ones(()))
         self.frequencies = frequencies
         self.embedding = embedding if frequencies else 0
         if frequencies:
@@ -138,8 +148,24 @@ class Regressor(nn.Module):
                 h = torch.relu(h)
         return h.squeeze(-1) + self.target_mean
 
+    def neighbour_mean(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance-weighted mean quality of the `neighbours` nearest remembered wines."""
+        query = (x - self.mean) / self.std
+        distance, index = torch.cdist(query, self.memory_x).topk(
+            min(self.neighbours, len(self.memory_y)), dim=1, largest=False
+        )
+        weight = 1.0 / (distance + 1e-6)  # an identical wine all but decides alone
+        return (weight * self.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
+
+    def remember(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        self.memory_x = ((x - self.mean) / self.std).detach().clone()
+        self.memory_y = y.detach().clone()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_members(x).mean(dim=0)
+        network = self.forward_members(x).mean(dim=0)
+        if self.neighbours and len(self.memory_y):
+            return self.blend * network + (1 - self.blend) * self.neighbour_mean(x)
+        return network
 
 
 def fit(
@@ -165,6 +191,7 @@ def fit(
         config.frequencies,
         config.embedding,
         config.sigma,
+        config.neighbours,
     )
     # The scaler is fitted on the training split only; constant columns keep std 1.
     std = xt.std(dim=0)
@@ -172,7 +199,9 @@ def fit(
     model.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
     model.target_mean.fill_(float(yt.mean()))
 
-    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     history = History()
     best_state, best_val = None, math.inf
     n, k = len(xt), config.members
@@ -203,10 +232,24 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    if config.neighbours and len(xv):
+        # Choose the blend on the validation wines, remembering only the fitting wines;
+        # then remember every training wine.
+        with torch.no_grad():
+            network = model.forward_members(xv).mean(dim=0)
+            model.remember(xt, yt)
+            neighbours = model.neighbour_mean(xv)
+            weights = torch.linspace(0.5, 1.0, 11)
+            errors = [
+                float(((w * network + (1 - w) * neighbours - yv) ** 2).mean()) for w in weights
+            ]
+            model.blend.fill_(float(weights[int(np.argmin(errors))]))
+            model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))
+    history.blend = float(model.blend)
     return model, history
 
 
-def predict(model: Regressor, inputs: np.ndarray, batch: int = 65_536) -> np.ndarray:
+def predict(model: Regressor, inputs: np.ndarray, batch: int = 8_192) -> np.ndarray:
     """Predicted quality for each row of `inputs`, clipped to the 0–10 scale."""
     out = np.empty(len(inputs), dtype=np.float64)
     with torch.inference_mode():
@@ -227,6 +270,7 @@ def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
         "members": model.members,
         "frequencies": model.frequencies,
         "embedding": model.embedding,
+        "neighbours": model.neighbours,
         "state_dict": model.state_dict(),
     }
     buffer = io.BytesIO()
@@ -248,7 +292,10 @@ def from_bytes(content: bytes) -> Regressor:
         int(bundle["members"]),
         int(bundle["frequencies"]),
         int(bundle["embedding"]) or 16,
+        neighbours=int(bundle["neighbours"]),
     )
+    model.memory_x = torch.empty_like(state["memory_x"])
+    model.memory_y = torch.empty_like(state["memory_y"])
     model.load_state_dict(state)
     model.eval()
     return model

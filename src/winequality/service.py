@@ -265,6 +265,7 @@ class WineService:
             "frequencies": options.config().frequencies,
             "embedding": options.config().embedding,
             "sigma": options.config().sigma,
+            "neighbours": options.config().neighbours,
             "split_seed": self.settings.split_seed,
             "val_fraction": VAL_FRACTION,
             "n_train": len(train_idx),
@@ -299,6 +300,7 @@ class WineService:
                     for k, v in nn_model.regression_metrics(y[test][mask], predicted[mask]).items():
                         metrics[f"test_{k}_{colour}"] = v
             metrics["best_epoch"] = history.best_epoch
+            metrics["blend"] = history.blend
             tracker.log_metrics(
                 run_id, {"train_loss": history.train_loss, "val_loss": history.val_loss}, metrics
             )
