@@ -279,20 +279,30 @@ def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
 
 
 def from_bytes(content: bytes) -> Regressor:
-    """Rebuild a model from `to_bytes` output without unpickling any code."""
+    """Rebuild a model from `to_bytes` output without unpickling any code.
+
+    Format 3 (network only, before the nearest-neighbour blend) still loads, so models
+    registered with it keep predicting exactly as they did.
+    """
     bundle = torch.load(io.BytesIO(content), weights_only=True)
-    if bundle.get("format_version") != FORMAT_VERSION or bundle.get("features") != FEATURES:
+    version = bundle.get("format_version")
+    if version not in (3, FORMAT_VERSION) or bundle.get("features") != FEATURES:
         raise ValueError("model file has an unknown format or feature schema")
     if bundle.get("log_features") != LOG_FEATURES:
         raise ValueError("model file was trained with another feature transform")
-    state = bundle["state_dict"]
+    state = dict(bundle["state_dict"])
+    n_inputs = len(state["mean"])
+    if version == 3:
+        state.setdefault("memory_x", torch.zeros(0, n_inputs))
+        state.setdefault("memory_y", torch.zeros(0))
+        state.setdefault("blend", torch.ones(()))
     model = Regressor(
-        len(state["mean"]),
+        n_inputs,
         tuple(bundle["hidden"]),
         int(bundle["members"]),
         int(bundle["frequencies"]),
         int(bundle["embedding"]) or 16,
-        neighbours=int(bundle["neighbours"]),
+        neighbours=int(bundle.get("neighbours", 0)),
     )
     model.memory_x = torch.empty_like(state["memory_x"])
     model.memory_y = torch.empty_like(state["memory_y"])

@@ -1,0 +1,43 @@
+"""The torch model: saved without code, reloaded exactly, older formats still readable."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import torch
+
+from winequality import model as nn_model
+
+
+def _data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 12)) + 5
+    x[:, -1] = rng.random(n) < 0.3
+    y = 5.5 + x[:, 10] - 5 + rng.normal(0, 0.3, n)
+    return x, y
+
+
+def test_a_saved_model_reloads_to_the_same_predictions():
+    x, y = _data()
+    config = nn_model.TrainConfig(epochs=3, members=2, frequencies=4, embedding=4)
+    net, history = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
+    assert 0.5 <= history.blend <= 1.0
+    assert len(net.memory_y) == 300  # every training wine is remembered
+    again = nn_model.from_bytes(nn_model.to_bytes(net, config.hidden))
+    assert np.array_equal(nn_model.predict(net, x), nn_model.predict(again, x))
+
+
+def test_format_3_models_still_load_and_predict_as_before():
+    x, y = _data(seed=1)
+    config = nn_model.TrainConfig(epochs=2, members=2, frequencies=4, embedding=4, neighbours=0)
+    net, _ = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
+    bundle = torch.load(io.BytesIO(nn_model.to_bytes(net, config.hidden)), weights_only=True)
+    bundle["format_version"] = 3  # as written before the nearest-neighbour blend
+    del bundle["neighbours"]
+    for key in ("memory_x", "memory_y", "blend"):
+        del bundle["state_dict"][key]
+    buffer = io.BytesIO()
+    torch.save(bundle, buffer)
+    old = nn_model.from_bytes(buffer.getvalue())
+    assert np.array_equal(nn_model.predict(old, x), nn_model.predict(net, x))
