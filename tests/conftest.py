@@ -135,11 +135,12 @@ def cli():
     return invoke
 
 
-def tracker_for(root: Path):
+def tracker_for(root: Path, **settings):
+    """The project's ExperimentTracker, with settings overridden as a CLI flag would."""
     from winequality.service import WineService
     from winequality.settings import load_settings
 
-    return WineService(load_settings(root)).tracker
+    return WineService(load_settings(root, **settings)).tracker
 
 
 def md5_of(path: Path) -> str:

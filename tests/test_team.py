@@ -180,12 +180,7 @@ def test_four_trainers_in_one_work_tree_on_a_server_and_s3(
     ]
     clone = fresh_clone(project, tmp_path / "checker")
     run(["dvc", "pull", "-q", "data.dvc"], clone, env={**os.environ, **S3_ENV})
-    os.environ["WINEQ_TRACKING_URI"] = sqlite_server
-    try:
-        tracker = tracker_for(project)
-    finally:
-        del os.environ["WINEQ_TRACKING_URI"]
-    tracker.experiment = "four-at-once"
+    tracker = tracker_for(project, tracking_uri=sqlite_server, experiment="four-at-once")
     check_trainers(processes, clone, tracker)
 
 
@@ -198,12 +193,7 @@ def test_two_clones_share_a_server_and_an_s3_remote(project, sqlite_server, s3, 
         for i in range(4)
     ]
     run(["dvc", "pull", "-q", "data.dvc"], clones[2], env={**os.environ, **S3_ENV})
-    os.environ["WINEQ_TRACKING_URI"] = sqlite_server
-    try:
-        tracker = tracker_for(project)
-    finally:
-        del os.environ["WINEQ_TRACKING_URI"]
-    tracker.experiment = "two-clones"
+    tracker = tracker_for(project, tracking_uri=sqlite_server, experiment="two-clones")
     check_trainers(processes, clones[2], tracker)
 
 
