@@ -262,38 +262,31 @@ def test_an_unreachable_dvc_remote_leaves_no_registrable_run(project, cli, aws, 
     assert tracker.versions() == []
 
 
-def test_ctrl_c_ends_the_run_killed_and_never_tears_the_model(project, cli):
-    assert cli("train", "--epochs", "1").exit_code == 0
-    model = project / "models" / "model.pt"
-    before = model.read_bytes()
-    trainer = wineq("train", "--epochs", "100000", "--seed", "3", cwd=project, env={})
+def interrupt_training(project: Path, seed: int, sig: int) -> tuple[subprocess.Popen, str]:
+    """Start a long `wineq train`, wait until its run is RUNNING and training, send `sig`."""
+    trainer = wineq("train", "--epochs", "100000", "--seed", str(seed), cwd=project, env={})
     tracker = tracker_for(project)
     deadline = time.monotonic() + 120
     while not any(r.status == "RUNNING" for r in tracker.search_runs()):
         assert trainer.poll() is None and time.monotonic() < deadline, trainer.communicate()
         time.sleep(0.2)
     time.sleep(1.0)  # well into the epochs
-    trainer.send_signal(signal.SIGINT)
-    out, err = trainer.communicate(timeout=60)
+    trainer.send_signal(sig)
+    _, err = trainer.communicate(timeout=60)
+    return trainer, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_training_ends_killed_and_never_tears_the_model(project, cli, sig):
+    assert cli("train", "--epochs", "1").exit_code == 0
+    model = project / "models" / "model.pt"
+    before = model.read_bytes()
+    trainer, err = interrupt_training(project, seed=3, sig=sig)
     assert trainer.returncode == 130, err
     assert "ended as KILLED" in err
-    newest = tracker.search_runs()[0]
+    newest = tracker_for(project).search_runs()[0]
     assert newest.status == "KILLED" and newest.params["seed"] == "3"
     assert model.read_bytes() == before
-
-
-def test_sigterm_also_ends_the_run_killed(project):
-    trainer = wineq("train", "--epochs", "100000", "--seed", "4", cwd=project, env={})
-    tracker = tracker_for(project)
-    deadline = time.monotonic() + 120
-    while not any(r.status == "RUNNING" for r in tracker.search_runs()):
-        assert trainer.poll() is None and time.monotonic() < deadline, trainer.communicate()
-        time.sleep(0.2)
-    time.sleep(1.0)
-    trainer.terminate()
-    _, err = trainer.communicate(timeout=60)
-    assert trainer.returncode == 130 and "ended as KILLED" in err
-    assert tracker.search_runs()[0].status == "KILLED"
 
 
 def test_altered_bytes_in_the_remote_are_refused(project, cli, s3, aws, tmp_path, monkeypatch):
