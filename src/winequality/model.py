@@ -301,7 +301,7 @@ def from_bytes(content: bytes) -> Regressor:
         tuple(bundle["hidden"]),
         int(bundle["members"]),
         int(bundle["frequencies"]),
-        int(bundle["embedding"]) or 16,
+        int(bundle["embedding"]),
         neighbours=int(bundle.get("neighbours", 0)),
     )
     model.memory_x = torch.empty_like(state["memory_x"])

@@ -250,6 +250,7 @@ class WineService:
         groups = group_ids(frame)
         rest, test = grouped_split(groups, options.test_size, self.settings.split_seed)
         train_idx, val_idx = validation_split(groups, rest, options.seed)
+        config = options.config()
         x = nn_model.frame_inputs(frame)
         y = frame[TARGET].to_numpy(dtype=np.float64)
 
@@ -262,10 +263,10 @@ class WineService:
             "test_size": options.test_size,
             "weight_decay": options.weight_decay,
             "members": options.members,
-            "frequencies": options.config().frequencies,
-            "embedding": options.config().embedding,
-            "sigma": options.config().sigma,
-            "neighbours": options.config().neighbours,
+            "frequencies": config.frequencies,
+            "embedding": config.embedding,
+            "sigma": config.sigma,
+            "neighbours": config.neighbours,
             "split_seed": self.settings.split_seed,
             "val_fraction": VAL_FRACTION,
             "n_train": len(train_idx),
@@ -287,7 +288,7 @@ class WineService:
         restore_sigterm = _sigterm_as_interrupt()
         try:
             net, history = nn_model.fit(
-                x[train_idx], y[train_idx], x[val_idx], y[val_idx], options.config(), on_epoch
+                x[train_idx], y[train_idx], x[val_idx], y[val_idx], config, on_epoch
             )
             predicted = nn_model.predict(net, x[test])
             metrics = {

@@ -137,27 +137,19 @@ class ModelStore:
             described = self._describe(repo, name)
         return StoredFile(f"{DATA_DIR}.dvc", md5, described)
 
-    def data_md5(self) -> str:
-        """The md5 of the data folder as committed in data.dvc."""
-        from dvc.exceptions import DvcException
-
-        dvcfile = self.root / f"{DATA_DIR}.dvc"
-        if not dvcfile.is_file():
-            raise DataError("data.dvc is missing; run `wineq data import` to create the data set")
-        with self._repo() as repo:
-            try:
-                (stage,) = repo.stage.collect(str(dvcfile))
-            except (DvcException, ValueError) as exc:
-                raise DataError(f"data.dvc is not a valid DVC file: {exc}") from exc
-            return stage.outs[0].hash_info.value
-
     def pull_data(self) -> str:
         """Make the workspace data match data.dvc (cache, else remote); return its md5."""
         from dvc.exceptions import DvcException
 
-        md5 = self.data_md5()
+        target = str(self.root / f"{DATA_DIR}.dvc")
+        if not Path(target).is_file():
+            raise DataError("data.dvc is missing; run `wineq data import` to create the data set")
         with self._repo() as repo:
-            target = str(self.root / f"{DATA_DIR}.dvc")
+            try:
+                (stage,) = repo.stage.collect(target)
+            except (DvcException, ValueError) as exc:
+                raise DataError(f"data.dvc is not a valid DVC file: {exc}") from exc
+            md5 = stage.outs[0].hash_info.value
             status = repo.status(targets=[target])
             if not status:
                 return md5
