@@ -182,3 +182,19 @@ def test_runs_lists_newest_first_with_registered_versions(project, cli):
     assert len(json.loads(cli("runs", "--json", "--limit", "1").stdout)) == 1
     table = cli("runs").stdout
     assert first[:8] in table and "v1@champion" in table
+
+
+def test_runs_pages_through_the_newest_first(project, cli):
+    ids = [_train(cli, "--seed", str(seed)) for seed in (1, 2, 3)]
+    pages = [
+        [r["run_id"] for r in json.loads(cli("runs", "--json", "--limit", "2", "--page", p).stdout)]
+        for p in ("1", "2", "3")
+    ]
+    assert pages == [ids[:0:-1], ids[:1], []]
+    first_page = cli("runs", "--limit", "2")
+    assert "More runs: wineq runs --limit 2 --page 2" in first_page.stderr
+    assert ids[0][:8] not in first_page.stdout
+    assert "page 2" in cli("runs", "--limit", "2", "--page", "2").stdout
+    assert "No runs on page 3" in cli("runs", "--limit", "2", "--page", "3").stdout
+    result = cli("runs", "--page", "0")
+    assert result.exit_code == 1 and "--page must be at least 1" in result.stderr

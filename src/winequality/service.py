@@ -147,6 +147,14 @@ class RunSummary:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class RunsPage:
+    runs: list[RunSummary]
+    page: int
+    more: bool
+    """Whether a next page may follow (MLflow cannot always tell at the exact end)."""
+
+
 def git_state(root: Path) -> tuple[str, bool]:
     """(commit, dirty) of the work tree; ('none', True) outside git."""
     try:
@@ -527,11 +535,13 @@ class WineService:
 
     # ------------------------------------------------------------- runs
 
-    def list_runs(self, limit: int = 20) -> list[RunSummary]:
-        """The experiment's runs, newest first, with the registered versions that point at them."""
+    def list_runs(self, limit: int = 20, page: int = 1) -> RunsPage:
+        """A page of the experiment's runs, newest first, with the versions registered from them."""
         if limit < 1:
             raise WineqError("--limit must be at least 1")
-        runs = self.tracker.search_runs(max_results=limit)
+        if page < 1:
+            raise WineqError("--page must be at least 1")
+        runs, more = self.tracker.runs_page(limit, page)
         registered: dict[str, list[str]] = {}
         if runs:
             for version in self.tracker.versions():
@@ -558,4 +568,4 @@ class WineService:
                     registered=registered.get(run.run_id, []),
                 )
             )
-        return summaries
+        return RunsPage(summaries, page, more)

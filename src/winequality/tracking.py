@@ -257,6 +257,28 @@ class ExperimentTracker:
             )
         return [_run_record(run) for run in runs]
 
+    def runs_page(self, page_size: int, page: int = 1) -> tuple[list[RunRecord], bool]:
+        """Page `page` (from 1) of the runs, newest first, and whether another page follows.
+
+        Pages follow MLflow's page tokens, so each costs one query of `page_size` runs.
+        """
+        experiment_id = self.experiment_id(create=False)
+        if experiment_id is None:
+            return [], False
+        token = None
+        with self._calls("searching runs"):
+            for number in range(1, page + 1):
+                found = self.client.search_runs(
+                    [experiment_id],
+                    order_by=["attributes.start_time DESC"],
+                    max_results=page_size,
+                    page_token=token,
+                )
+                token = found.token
+                if not token and number < page:
+                    return [], False
+        return [_run_record(run) for run in found], bool(token)
+
     def best_run(self, max_rmse: Optional[float] = None) -> Optional[RunRecord]:
         """The finished run with the lowest test RMSE (at or below `max_rmse` when given)."""
         bar = f" and metrics.{RMSE} <= {float(max_rmse)!r}" if max_rmse is not None else ""
