@@ -33,7 +33,7 @@ def test_uci_format_with_quality_reports_errors_and_writes_output(
     written = pd.read_csv(out, sep=";")
     original = pd.read_csv(uci_file, sep=";")
     assert len(written) == len(original) == 22
-    assert list(written.columns) == FEATURES + ["quality", "color", "predicted_quality"]
+    assert list(written.columns) == FEATURES + ["quality", "predicted_quality"]
     assert written["alcohol"].tolist() == original["alcohol"].tolist()  # order kept
     assert written["predicted_quality"].between(0, 10).all()
 
@@ -50,6 +50,19 @@ def test_comma_csv_without_quality_piped_gives_csv(champion, cli, uci_file, tmp_
     assert "Against the quality column" not in result.stderr
 
 
+def test_output_is_each_input_line_verbatim_plus_the_prediction(champion, cli, tmp_path):
+    rows = [r + ";RED " for r in synthetic_wines(5, "red", seed=3)[:5]]
+    header = ";".join(name.upper().replace(" ", "_") for name in FEATURES) + ";Quality;Color"
+    path = tmp_path / "odd.csv"
+    path.write_bytes(("\r\n".join([header, rows[0], "", *rows[1:]])).encode())  # no final newline
+    result = cli("infer", path)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == header + ";predicted_quality"
+    assert [line.rsplit(";", 1)[0] for line in lines[1:]] == rows  # blank line skipped
+    assert all(0 <= float(line.rsplit(";", 1)[1]) <= 10 for line in lines[1:])
+
+
 def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, uci_file):
     run_id = champion and cli("runs", "--json").stdout.split('"run_id": "')[1][:32]
     outputs = [
@@ -61,7 +74,7 @@ def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, u
             "\n", 1
         )[-1],
     ]
-    assert outputs[0].startswith("fixed acidity;")
+    assert outputs[0].startswith('"fixed acidity";')
     assert all(output.endswith(outputs[0]) for output in outputs)
 
 

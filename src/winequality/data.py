@@ -183,44 +183,81 @@ def sniff_separator(path: Path) -> str:
     )
 
 
-def read_wines(
+@dataclass
+class WineChunk:
+    """Validated wines and the raw input lines they were parsed from, in file order."""
+
+    frame: pd.DataFrame
+    header: bytes
+    """The header line as read, without its line ending."""
+    lines: list[bytes]
+    """Each row's line as read, without its line ending."""
+
+
+def read_wine_chunks(
     path: Path,
     *,
     sep: Optional[str] = None,
-    chunk_rows: int = 100_000,
+    chunk_bytes: int = 8 << 20,
     color: Optional[str] = None,
     require_target: bool = False,
-) -> Iterator[pd.DataFrame]:
-    """Yield validated chunks of a wine CSV: the 11 features (float), color, maybe quality.
+) -> Iterator[WineChunk]:
+    """Yield validated chunks of a wine CSV with their raw lines; memory stays ~chunk_bytes.
 
-    Example: `for chunk in read_wines(Path("wines.csv"), color="red"): ...`
+    The raw lines let a caller write "the input plus a column" without re-formatting
+    anything. Blank lines are skipped. Example:
+    `for chunk in read_wine_chunks(Path("wines.csv"), color="red"): ...`
     """
     sep = sep or sniff_separator(path)
-    reader = pd.read_csv(
-        path,
-        sep=sep,
-        chunksize=chunk_rows,
-        keep_default_na=False,
-        na_values=[""],
-        skipinitialspace=True,
-    )
     first_row = 1
     columns = None
-    try:
-        for chunk in reader:
-            if columns is None:
-                columns = _check_columns(path, list(chunk.columns), color, require_target)
-            if chunk.empty:
+    with open(path, "rb") as handle:
+        header = handle.readline()
+        while True:
+            raw = handle.readlines(chunk_bytes)
+            if not raw:
+                break
+            lines = [line.rstrip(b"\r\n") for line in raw]
+            lines = [line for line in lines if line.strip()]
+            if not lines:
                 continue
-            chunk = chunk.rename(columns=columns)
-            yield _check_values(path, chunk, first_row, color)
-            first_row += len(chunk)
+            frame = _parse(path, header.rstrip(b"\r\n") + b"\n" + b"\n".join(lines), sep)
+            if columns is None:
+                columns = _check_columns(path, list(frame.columns), color, require_target)
+            if len(frame) != len(lines):
+                raise DataError(
+                    f"{path}: rows from line {first_row + 1} on do not match the lines (a "
+                    "quoted value spanning lines?); give one wine per line"
+                )
+            frame = _check_values(path, frame.rename(columns=columns), first_row, color)
+            yield WineChunk(frame, header.rstrip(b"\r\n"), lines)
+            first_row += len(lines)
+    if columns is None:
+        _check_columns(path, list(_parse(path, header, sep).columns), color, require_target)
+        raise DataError(f"{path} has a header but no wines; give at least one row")
+
+
+def read_wines(path: Path, **options) -> Iterator[pd.DataFrame]:
+    """Validated chunks of a wine CSV as DataFrames (see `read_wine_chunks`)."""
+    for chunk in read_wine_chunks(path, **options):
+        yield chunk.frame
+
+
+def _parse(path: Path, content: bytes, sep: str) -> pd.DataFrame:
+    import io
+
+    try:
+        return pd.read_csv(
+            io.BytesIO(content),
+            sep=sep,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+        )
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a well-formed CSV ({str(exc).strip()})") from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty; give a CSV with a header row and wines") from exc
-    if first_row == 1:
-        raise DataError(f"{path} has a header but no wines; give at least one row")
 
 
 def _check_columns(

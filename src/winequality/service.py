@@ -191,6 +191,25 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
+def _with_column(lines: list[bytes], values, sep: str) -> bytes:
+    """The lines, each ending in `sep` and its value to 4 decimals, newline-terminated."""
+    column = [f"{sep}{v:.4f}\n".encode() for v in values.tolist()]
+    return b"".join(line + value for line, value in zip(lines, column, strict=True))
+
+
+class _TextSink:
+    """Bytes into a text stream that has no binary buffer underneath."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data.decode())
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 def _pointer(md5: str, size: int, path: str) -> str:
     """A .dvc file for the model: enough for `dvc pull`/`dvc get` to find the bytes."""
     return f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {Path(path).name}\n"
@@ -275,6 +294,7 @@ class WineService:
             "embedding": config.embedding,
             "sigma": config.sigma,
             "neighbours": config.neighbours,
+            "neighbour_power": config.neighbour_power,
             "split_seed": self.settings.split_seed,
             "val_fraction": VAL_FRACTION,
             "n_train": len(train_idx),
@@ -478,7 +498,7 @@ class WineService:
         import pandas as pd
 
         from winequality import model as nn_model
-        from winequality.data import TARGET, read_wines, sniff_separator
+        from winequality.data import TARGET, read_wine_chunks, sniff_separator
 
         if color is not None and color not in ("red", "white"):
             raise DataError(f"--color {color!r}: use red or white")
@@ -494,32 +514,41 @@ class WineService:
             raise DataError(f"{source.label}: {exc}") from exc
 
         tmp: Optional[Path] = None
-        sink = stream
+        sink = None  # binary: the input's lines go out as they came in, plus one column
         if output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
             tmp = Path(name)
-            sink = os.fdopen(fd, "w", newline="")
+            sink = os.fdopen(fd, "wb")
+        elif stream is not None:
+            stream.flush()
+            sink = getattr(stream, "buffer", None) or _TextSink(stream)
         collected = []
         rows, sq, ab, labelled = 0, 0.0, 0.0, True
+        column = (sep + PREDICTION).encode()
         try:
-            for chunk in read_wines(input_path, sep=sep, color=color):
-                predicted = nn_model.predict(net, nn_model.frame_inputs(chunk))
-                if TARGET in chunk:
-                    error = predicted - chunk[TARGET].to_numpy(dtype=np.float64)
+            for chunk in read_wine_chunks(input_path, sep=sep, color=color):
+                frame = chunk.frame
+                predicted = nn_model.predict(net, nn_model.frame_inputs(frame))
+                if TARGET in frame:
+                    error = predicted - frame[TARGET].to_numpy(dtype=np.float64)
                     sq += float(np.sum(error**2))
                     ab += float(np.sum(np.abs(error)))
                 else:
                     labelled = False
-                chunk[PREDICTION] = np.round(predicted, 4)
                 if sink is not None:
-                    chunk.to_csv(sink, sep=sep, index=False, header=rows == 0)
+                    if rows == 0:
+                        sink.write(chunk.header + column + b"\n")
+                    sink.write(_with_column(chunk.lines, predicted, sep))
                 else:
-                    collected.append(chunk)
-                rows += len(chunk)
+                    frame[PREDICTION] = np.round(predicted, 4)
+                    collected.append(frame)
+                rows += len(frame)
             if tmp is not None:
                 sink.close()
                 os.replace(tmp, output)
+            elif sink is not None:
+                sink.flush()
         except BaseException:
             if tmp is not None:
                 sink.close()
