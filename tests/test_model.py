@@ -22,7 +22,7 @@ def test_a_saved_model_reloads_to_the_same_predictions():
     x, y = _data()
     config = nn_model.TrainConfig(epochs=3, members=2, frequencies=4, embedding=4)
     net, history = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
-    assert 0.5 <= history.blend <= 1.0
+    assert 0.0 <= history.blend <= 1.0
     assert len(net.memory_y) == 300  # every training wine is remembered
     again = nn_model.from_bytes(nn_model.to_bytes(net, config.hidden))
     assert np.array_equal(nn_model.predict(net, x), nn_model.predict(again, x))
@@ -40,4 +40,20 @@ def test_format_3_models_still_load_and_predict_as_before():
     buffer = io.BytesIO()
     torch.save(bundle, buffer)
     old = nn_model.from_bytes(buffer.getvalue())
+    assert np.array_equal(nn_model.predict(old, x), nn_model.predict(net, x))
+
+
+def test_format_4_models_keep_their_inverse_distance_weights():
+    x, y = _data(seed=2)
+    config = nn_model.TrainConfig(
+        epochs=2, members=2, frequencies=4, embedding=4, neighbour_power=1.0
+    )
+    net, _ = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
+    bundle = torch.load(io.BytesIO(nn_model.to_bytes(net, config.hidden)), weights_only=True)
+    bundle["format_version"] = 4  # as written before the neighbour weights had a power
+    del bundle["neighbour_power"]
+    buffer = io.BytesIO()
+    torch.save(bundle, buffer)
+    old = nn_model.from_bytes(buffer.getvalue())
+    assert old.neighbour_power == 1.0
     assert np.array_equal(nn_model.predict(old, x), nn_model.predict(net, x))

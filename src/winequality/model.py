@@ -18,7 +18,7 @@ from torch import nn
 
 from winequality.data import COLOR, FEATURES
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
     "residual sugar",
@@ -45,8 +45,10 @@ class TrainConfig:
     embedding: int = 16
     sigma: float = 0.05
     """Standard deviation of the initial frequencies."""
-    neighbours: int = 5
+    neighbours: int = 10
     """Blend in the mean quality of this many nearest training wines (0: network only)."""
+    neighbour_power: float = 3.0
+    """Neighbours weigh 1 / distance**power: near-identical wines all but decide alone."""
 
 
 @dataclass
@@ -91,6 +93,7 @@ class Regressor(nn.Module):
         embedding: int = 16,
         sigma: float = 0.05,
         neighbours: int = 0,
+        neighbour_power: float = 1.0,
     ):
         super().__init__()
         self.register_buffer("mean", torch.zeros(n_inputs))
@@ -99,6 +102,7 @@ class Regressor(nn.Module):
         # Retrieval part: the standardised training wines and their scores. The prediction
         # is blend * network + (1 - blend) * distance-weighted mean of the nearest wines.
         self.neighbours = neighbours
+        self.neighbour_power = neighbour_power
         self.register_buffer("memory_x", torch.zeros(0, n_inputs))
         self.register_buffer("memory_y", torch.zeros(0))
         self.register_buffer("blend", torch.ones(()))
@@ -154,7 +158,7 @@ class Regressor(nn.Module):
         distance, index = torch.cdist(query, self.memory_x).topk(
             min(self.neighbours, len(self.memory_y)), dim=1, largest=False
         )
-        weight = 1.0 / (distance + 1e-6)  # an identical wine all but decides alone
+        weight = (distance + 1e-6) ** -self.neighbour_power
         return (weight * self.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
 
     def remember(self, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -192,6 +196,7 @@ def fit(
         config.embedding,
         config.sigma,
         config.neighbours,
+        config.neighbour_power,
     )
     # The scaler is fitted on the training split only; constant columns keep std 1.
     std = xt.std(dim=0)
@@ -239,11 +244,10 @@ def fit(
             network = model.forward_members(xv).mean(dim=0)
             model.remember(xt, yt)
             neighbours = model.neighbour_mean(xv)
-            weights = torch.linspace(0.5, 1.0, 11)
-            errors = [
-                float(((w * network + (1 - w) * neighbours - yv) ** 2).mean()) for w in weights
-            ]
-            model.blend.fill_(float(weights[int(np.argmin(errors))]))
+            # the least-squares blend on the validation wines, kept within [0, 1]
+            gap = (network - neighbours).double()
+            blend = float(gap @ (yv - neighbours).double()) / max(float(gap @ gap), 1e-12)
+            model.blend.fill_(min(max(blend, 0.0), 1.0))
             model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))
     history.blend = float(model.blend)
     return model, history
@@ -271,6 +275,7 @@ def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
         "frequencies": model.frequencies,
         "embedding": model.embedding,
         "neighbours": model.neighbours,
+        "neighbour_power": model.neighbour_power,
         "state_dict": model.state_dict(),
     }
     buffer = io.BytesIO()
@@ -281,12 +286,13 @@ def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
 def from_bytes(content: bytes) -> Regressor:
     """Rebuild a model from `to_bytes` output without unpickling any code.
 
-    Format 3 (network only, before the nearest-neighbour blend) still loads, so models
-    registered with it keep predicting exactly as they did.
+    Older formats still load, so models registered with them keep predicting exactly as
+    they did: 3 (network only, before the nearest-neighbour blend) and 4 (neighbours
+    weighted by 1 / distance).
     """
     bundle = torch.load(io.BytesIO(content), weights_only=True)
     version = bundle.get("format_version")
-    if version not in (3, FORMAT_VERSION) or bundle.get("features") != FEATURES:
+    if version not in (3, 4, FORMAT_VERSION) or bundle.get("features") != FEATURES:
         raise ValueError("model file has an unknown format or feature schema")
     if bundle.get("log_features") != LOG_FEATURES:
         raise ValueError("model file was trained with another feature transform")
@@ -303,6 +309,7 @@ def from_bytes(content: bytes) -> Regressor:
         int(bundle["frequencies"]),
         int(bundle["embedding"]),
         neighbours=int(bundle.get("neighbours", 0)),
+        neighbour_power=float(bundle.get("neighbour_power", 1.0)),
     )
     model.memory_x = torch.empty_like(state["memory_x"])
     model.memory_y = torch.empty_like(state["memory_y"])
