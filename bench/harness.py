@@ -1,0 +1,129 @@
+"""What every speed benchmark shares: timing a command with its peak memory, a scratch
+wineq project on the real UCI data, and the ratio table.
+
+Each benchmark compares wineq with a baseline run in the same invocation, alternating
+the two, and reports the ratio of medians; no benchmark asserts a time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+PYTHON = str(Path(sys.executable))
+WINEQ = str(BIN / "wineq")
+ENV = {
+    **os.environ,
+    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    "GIT_AUTHOR_NAME": "wineq bench",
+    "GIT_AUTHOR_EMAIL": "bench@wineq.invalid",
+    "GIT_COMMITTER_NAME": "wineq bench",
+    "GIT_COMMITTER_EMAIL": "bench@wineq.invalid",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mb: float
+    stdout: bytes
+
+
+def peak_of(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None = None) -> Sample:
+    """Wall time and peak resident memory of one command (its own, through os.wait4).
+
+    Standard output goes to `stdout_path` when given (kept), else it is captured.
+    """
+    import time
+
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as captured:
+        out = open(stdout_path, "wb") if stdout_path else captured
+        try:
+            started = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - started
+        finally:
+            if stdout_path:
+                out.close()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise SystemExit(
+                f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read()[-2000:].decode()}"
+            )
+        captured.seek(0)
+        # Linux reports ru_maxrss in KiB
+        return Sample(seconds, usage.ru_maxrss / 1024, captured.read())
+
+
+def alternate(commands: dict[str, list[str]], rounds: int, cwd: Path | None = None) -> dict:
+    """Run each command `rounds` times, interleaved; name → list of Samples."""
+    samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, cmd in commands.items():
+            samples[name].append(peak_of(cmd, cwd))
+    return samples
+
+
+def median_seconds(samples: list[Sample]) -> float:
+    return statistics.median(s.seconds for s in samples)
+
+
+def run(cmd: list[str], cwd: Path) -> str:
+    done = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def scratch_project(uci: Path, parent: Path | None = None) -> Path:
+    """A committed git + DVC project with a local remote and the real data imported."""
+    base = Path(tempfile.mkdtemp(prefix="wineq-bench-", dir=parent))
+    root = base / "project"
+    root.mkdir()
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["dvc", "init", "-q"], root)
+    run(["dvc", "config", "core.analytics", "false"], root)
+    run(["dvc", "remote", "add", "-d", "local", str(base / "remote")], root)
+    (root / ".gitignore").write_text("mlflow.db*\nmlruns/\n")
+    run([WINEQ, "data", "import", "--source", str(Path(uci).resolve())], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-q", "-m", "bench project"], root)
+    return root
+
+
+def remove_project(root: Path) -> None:
+    shutil.rmtree(root.parent, ignore_errors=True)
+
+
+def ratio_row(target: str, measured: str, baseline: str, ratio: float, limit: float) -> dict:
+    return {
+        "target": target,
+        "wineq": measured,
+        "baseline": baseline,
+        "ratio": ratio,
+        "limit": limit,
+        "met": ratio <= limit,
+    }
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "| target | wineq | baseline | ratio | limit | met |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['target']} | {r['wineq']} | {r['baseline']} | {r['ratio']:.2f} | "
+            f"≤ {r['limit']:g} | {'yes' if r['met'] else '**no**'} |"
+        )
+    return "\n".join(lines)

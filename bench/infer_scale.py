@@ -1,0 +1,138 @@
+"""Inference at scale: `wineq infer` on 1,000,000 and 4,000,000 wines against the I/O floor.
+
+    python bench/infer_scale.py PATH/TO/uci-wine-quality [--rows 1000000] [--rounds 3]
+
+The wines are drawn from the real data (rows resampled, each feature jittered by 2% of
+its spread), comma-separated with a color column. The floor is `bench/io_floor.py`:
+pandas alone reading the same file and writing the same output (input + one column).
+Targets: wall time at most 1.5x the floor; peak memory flat (4M rows within 10% of 1M)
+and under 600 MB; output rows in input order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from harness import (
+    PYTHON,
+    WINEQ,
+    markdown,
+    median_seconds,
+    peak_of,
+    ratio_row,
+    remove_project,
+    run,
+    scratch_project,
+)
+
+TIME_LIMIT = 1.5
+MEMORY_MB = 600
+GROWTH = 1.10
+FLOOR = str(Path(__file__).with_name("io_floor.py"))
+
+
+def write_wines(source: Path, out: Path, rows: int, seed: int = 0) -> None:
+    """`rows` wines resampled from the real data with jitter, written in 1M-row blocks."""
+    import pandas as pd
+
+    from winequality.data import COLOR, FEATURES
+
+    real = pd.read_csv(source, sep=";")
+    rng = np.random.default_rng(seed)
+    spread = real[FEATURES].std().to_numpy()
+    block = 1_000_000
+    with open(out, "w", newline="") as handle:
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            pick = rng.integers(0, len(real), n)
+            values = real[FEATURES].to_numpy()[pick] + rng.normal(0, 0.02, (n, 11)) * spread
+            frame = pd.DataFrame(np.clip(values, 0, None).round(4), columns=FEATURES)
+            frame[COLOR] = real[COLOR].to_numpy()[pick]
+            frame.to_csv(handle, index=False, header=start == 0)
+
+
+def check_order(inputs: Path, output: Path) -> None:
+    """The output holds one prediction per input row, in the input's order."""
+    import pandas as pd
+
+    a = pd.read_csv(inputs, usecols=["alcohol", "density"])
+    b = pd.read_csv(output, usecols=["alcohol", "density", "predicted_quality"])
+    if len(a) != len(b) or not np.allclose(a.to_numpy(), b[["alcohol", "density"]].to_numpy()):
+        raise SystemExit(f"{output}: rows are not the input's rows in the input's order")
+    q = b["predicted_quality"].to_numpy()
+    if not np.all((q >= 0) & (q <= 10)):
+        raise SystemExit(f"{output}: predictions outside 0-10")
+
+
+def bench(uci: Path, rows: int = 1_000_000, rounds: int = 3, big: int = 4) -> tuple[list, dict]:
+    root = scratch_project(uci)
+    work = Path(tempfile.mkdtemp(prefix="wineq-infer-", dir=root.parent))
+    try:
+        run([WINEQ, "train", "--epochs", "3"], root)  # the architecture of every model
+        run([WINEQ, "register", "--min-rmse", "10"], root)
+        small, large = work / "wines-1x.csv", work / f"wines-{big}x.csv"
+        write_wines(root / "data" / "wine-quality.csv", small, rows)
+        write_wines(root / "data" / "wine-quality.csv", large, rows * big, seed=1)
+        out = work / "predicted.csv"
+        commands = {
+            "wineq": [WINEQ, "infer", str(small), "--output", str(out)],
+            "floor": [PYTHON, FLOOR, str(small), str(out)],
+        }
+        samples: dict[str, list] = {name: [] for name in commands}
+        for _ in range(rounds):
+            for name, cmd in commands.items():
+                samples[name].append(peak_of(cmd, root))
+                if name == "wineq":
+                    check_order(small, out)
+        wineq_s, floor_s = median_seconds(samples["wineq"]), median_seconds(samples["floor"])
+        peak_small = max(s.peak_mb for s in samples["wineq"])
+        large_sample = peak_of([WINEQ, "infer", str(large), "--output", str(out)], root)
+        check_order(large, out)
+        growth = large_sample.peak_mb / peak_small
+        detail = {
+            "rows": rows,
+            "wineq_seconds": [s.seconds for s in samples["wineq"]],
+            "floor_seconds": [s.seconds for s in samples["floor"]],
+            "wineq_peak_mb": peak_small,
+            "floor_peak_mb": max(s.peak_mb for s in samples["floor"]),
+            "big_rows": rows * big,
+            "big_seconds": large_sample.seconds,
+            "big_peak_mb": large_sample.peak_mb,
+            "input_mb": small.stat().st_size / 2**20,
+        }
+    finally:
+        remove_project(root)
+    table = [
+        ratio_row(
+            f"`wineq infer`, {rows:,} rows: wall time",
+            f"{wineq_s:.2f} s",
+            f"pandas read + write {floor_s:.2f} s",
+            wineq_s / floor_s,
+            TIME_LIMIT,
+        ),
+        ratio_row(
+            f"`wineq infer`: peak memory, {rows * big:,} vs {rows:,} rows",
+            f"{large_sample.peak_mb:.0f} MB vs {peak_small:.0f} MB",
+            f"limit {MEMORY_MB} MB (pandas alone, {rows:,} rows: {detail['floor_peak_mb']:.0f} MB)",
+            growth,
+            GROWTH,
+        ),
+    ]
+    if max(large_sample.peak_mb, peak_small) > MEMORY_MB:
+        table[1]["met"] = False
+    return table, detail
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", help="folder with the two UCI files")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rows, detail = bench(Path(args.source), args.rows, args.rounds)
+    print(markdown(rows))
+    print(json.dumps(detail, indent=2))

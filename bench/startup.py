@@ -1,0 +1,48 @@
+"""Start-up: `wineq --help` and `wineq runs --help` against `python -c "import typer"`.
+
+    python bench/startup.py [--rounds 9]
+
+Each command runs `rounds` times, interleaved, after one warm-up round; the ratio is of
+medians. Target: at most 2x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from harness import PYTHON, WINEQ, alternate, markdown, median_seconds, ratio_row
+
+LIMIT = 2.0
+
+
+def bench(rounds: int = 9) -> list[dict]:
+    commands = {
+        "typer": [PYTHON, "-c", "import typer"],
+        "wineq --help": [WINEQ, "--help"],
+        "wineq runs --help": [WINEQ, "runs", "--help"],
+    }
+    alternate(commands, 1)  # warm the file cache
+    samples = alternate(commands, rounds)
+    floor = median_seconds(samples["typer"])
+    rows = []
+    for name in ("wineq --help", "wineq runs --help"):
+        seconds = median_seconds(samples[name])
+        rows.append(
+            ratio_row(
+                f"start-up: `{name}`",
+                f"{seconds * 1000:.0f} ms",
+                f'`python -c "import typer"` {floor * 1000:.0f} ms',
+                seconds / floor,
+                LIMIT,
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    rows = bench(parser.parse_args().rounds)
+    print(markdown(rows))
+    print(json.dumps(rows, indent=2))
