@@ -59,9 +59,10 @@ def check_order(inputs: Path, output: Path) -> None:
     """The output holds one prediction per input row, in the input's order."""
     import pandas as pd
 
-    a = pd.read_csv(inputs, usecols=["alcohol", "density"])
-    b = pd.read_csv(output, usecols=["alcohol", "density", "predicted_quality"])
-    if len(a) != len(b) or not np.allclose(a.to_numpy(), b[["alcohol", "density"]].to_numpy()):
+    columns = ["alcohol", "density"]
+    a = pd.read_csv(inputs, usecols=columns)[columns].to_numpy()
+    b = pd.read_csv(output, usecols=[*columns, "predicted_quality"])
+    if len(a) != len(b) or not np.array_equal(a, b[columns].to_numpy()):
         raise SystemExit(f"{output}: rows are not the input's rows in the input's order")
     q = b["predicted_quality"].to_numpy()
     if not np.all((q >= 0) & (q <= 10)):

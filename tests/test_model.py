@@ -57,3 +57,17 @@ def test_format_4_models_keep_their_inverse_distance_weights():
     old = nn_model.from_bytes(buffer.getvalue())
     assert old.neighbour_power == 1.0
     assert np.array_equal(nn_model.predict(old, x), nn_model.predict(net, x))
+
+
+def test_pruned_neighbour_search_finds_the_true_nearest_wines():
+    torch.manual_seed(0)
+    for n_memory in (7, 32, 100, 1001):  # fewer than k, one block, ragged blocks
+        model = nn_model.Regressor(12, (4,), neighbours=10, neighbour_power=3.0)
+        model.remember(torch.randn(n_memory, 12), torch.rand(n_memory) * 10)
+        query = torch.randn(300, 12)
+        distance, index = torch.cdist(query, model.memory_x).topk(
+            min(10, n_memory), dim=1, largest=False
+        )
+        weight = (distance + 1e-6) ** -3.0
+        expected = (weight * model.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
+        assert torch.allclose(model.neighbour_mean(query), expected, atol=1e-4)

@@ -198,7 +198,7 @@ def read_wine_chunks(
     path: Path,
     *,
     sep: Optional[str] = None,
-    chunk_bytes: int = 8 << 20,
+    chunk_bytes: int = 2 << 20,
     color: Optional[str] = None,
     require_target: bool = False,
 ) -> Iterator[WineChunk]:

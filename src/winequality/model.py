@@ -19,6 +19,7 @@ from torch import nn
 from winequality.data import COLOR, FEATURES
 
 FORMAT_VERSION = 5
+BLOCK = 32  # wines per block of the nearest-neighbour search
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
     "residual sugar",
@@ -103,6 +104,7 @@ class Regressor(nn.Module):
         # is blend * network + (1 - blend) * distance-weighted mean of the nearest wines.
         self.neighbours = neighbours
         self.neighbour_power = neighbour_power
+        self._blocked: Optional[tuple] = None  # (memory key, padded memory, squared norms)
         self.register_buffer("memory_x", torch.zeros(0, n_inputs))
         self.register_buffer("memory_y", torch.zeros(0))
         self.register_buffer("blend", torch.ones(()))
@@ -141,10 +143,15 @@ class Regressor(nn.Module):
         if h.dim() == 2:
             h = h.unsqueeze(0).expand(self.members, -1, -1)
         if self.frequencies:
-            angles = 2 * math.pi * h.unsqueeze(-1) * self.freq.unsqueeze(1)  # (k, b, f, m)
-            periodic = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
-            h = torch.einsum("kbfm,kfme->kbfe", periodic, self.emb_weight)
-            h = torch.relu(h + self.emb_bias.unsqueeze(1)).flatten(2)
+            # laid out (member, feature, batch, ...) so each member's feature is one bmm
+            k, b, f = h.shape
+            angles = 2 * math.pi * h.transpose(1, 2).unsqueeze(-1) * self.freq.unsqueeze(2)
+            periodic = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)  # (k, f, b, 2m)
+            h = torch.bmm(
+                periodic.reshape(k * f, b, -1), self.emb_weight.reshape(k * f, -1, self.embedding)
+            )
+            h = torch.relu(h.view(k, f, b, -1) + self.emb_bias.unsqueeze(2))
+            h = h.permute(0, 2, 1, 3).reshape(k, b, -1)  # (k, b, f * e)
         last = len(self.weights) - 1
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(bias, h, weight)
@@ -153,17 +160,42 @@ class Regressor(nn.Module):
         return h.squeeze(-1) + self.target_mean
 
     def neighbour_mean(self, x: torch.Tensor) -> torch.Tensor:
-        """Distance-weighted mean quality of the `neighbours` nearest remembered wines."""
+        """Distance-weighted mean quality of the `neighbours` nearest remembered wines.
+
+        Exact, but pruned: the memory is cut into blocks of `BLOCK` wines, and the k
+        nearest lie in the k blocks whose nearest wine is nearest, so only those are
+        searched in full. Squared distances come from one matrix product.
+        """
+        k = min(self.neighbours, len(self.memory_y))
         query = (x - self.mean) / self.std
-        distance, index = torch.cdist(query, self.memory_x).topk(
-            min(self.neighbours, len(self.memory_y)), dim=1, largest=False
-        )
-        weight = (distance + 1e-6) ** -self.neighbour_power
+        memory, sq_norms = self._blocked_memory()
+        # |q - m|^2 = |m|^2 - 2 q.m + |q|^2; the last term is the same for a whole row, so
+        # the ranking needs only the first two and |q|^2 is added to the k chosen
+        part = torch.addmm(sq_norms, query, memory.t(), alpha=-2.0).view(len(query), -1, BLOCK)
+        blocks = part.amin(dim=2).topk(min(k, part.shape[1]), dim=1, largest=False).indices
+        candidates = torch.gather(part, 1, blocks.unsqueeze(-1).expand(-1, -1, BLOCK))
+        part_best, position = candidates.flatten(1).topk(k, dim=1, largest=False)
+        index = blocks.gather(1, position // BLOCK) * BLOCK + position % BLOCK
+        sq_best = part_best + (query * query).sum(dim=1, keepdim=True)
+        weight = (sq_best.clamp_min(0).sqrt() + 1e-6) ** -self.neighbour_power
         return (weight * self.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
+
+    def _blocked_memory(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The memory padded to whole blocks, and its squared norms (+inf for padding)."""
+        key = (self.memory_x.data_ptr(), self.memory_x._version, tuple(self.memory_x.shape))
+        if self._blocked is None or self._blocked[0] != key:
+            n = len(self.memory_x)
+            padded = torch.zeros(-(-n // BLOCK) * BLOCK, self.memory_x.shape[1])
+            padded[:n] = self.memory_x
+            sq_norms = torch.full((len(padded),), math.inf)
+            sq_norms[:n] = (self.memory_x * self.memory_x).sum(dim=1)
+            self._blocked = (key, padded, sq_norms)
+        return self._blocked[1], self._blocked[2]
 
     def remember(self, x: torch.Tensor, y: torch.Tensor) -> None:
         self.memory_x = ((x - self.mean) / self.std).detach().clone()
         self.memory_y = y.detach().clone()
+        self._blocked = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         network = self.forward_members(x).mean(dim=0)
@@ -253,7 +285,7 @@ def fit(
     return model, history
 
 
-def predict(model: Regressor, inputs: np.ndarray, batch: int = 8_192) -> np.ndarray:
+def predict(model: Regressor, inputs: np.ndarray, batch: int = 512) -> np.ndarray:
     """Predicted quality for each row of `inputs`, clipped to the 0–10 scale."""
     out = np.empty(len(inputs), dtype=np.float64)
     with torch.inference_mode():
