@@ -7,6 +7,7 @@ the two, and reports the ratio of medians; no benchmark asserts a time.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+LAUNCHER = Path(__file__).with_name("peak.py")
 PYTHON = str(Path(sys.executable))
 WINEQ = str(BIN / "wineq")
 ENV = {
@@ -38,31 +40,24 @@ class Sample:
 
 
 def peak_of(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None = None) -> Sample:
-    """Wall time and peak resident memory of one command (its own, through os.wait4).
+    """Wall time and peak resident memory of one command, through bench/peak.py.
 
     Standard output goes to `stdout_path` when given (kept), else it is captured.
     """
-    import time
-
-    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as captured:
-        out = open(stdout_path, "wb") if stdout_path else captured
-        try:
-            started = time.perf_counter()
-            proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=out, stderr=err)
-            _, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - started
-        finally:
-            if stdout_path:
-                out.close()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            err.seek(0)
-            raise SystemExit(
-                f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read()[-2000:].decode()}"
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        out_path = stdout_path or Path(tmp) / "stdout"
+        with open(out_path, "wb") as out, open(Path(tmp) / "stderr", "w+b") as err:
+            code = subprocess.call(
+                [PYTHON, str(LAUNCHER), str(result), *cmd], cwd=cwd, env=ENV, stdout=out, stderr=err
             )
-        captured.seek(0)
+            if code != 0:
+                err.seek(0)
+                raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read()[-2000:].decode()}")
+        measured = json.loads(result.read_text())
+        stdout = b"" if stdout_path else out_path.read_bytes()
         # Linux reports ru_maxrss in KiB
-        return Sample(seconds, usage.ru_maxrss / 1024, captured.read())
+        return Sample(measured["seconds"], measured["peak_kib"] / 1024, stdout)
 
 
 def alternate(commands: dict[str, list[str]], rounds: int, cwd: Path | None = None) -> dict:

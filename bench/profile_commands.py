@@ -36,10 +36,12 @@ PHASES = {
         ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
         ("MLflow: resolve model", "service.py", "resolve_model"),
         ("DVC: fetch bytes", "store.py", "fetch"),
-        ("read + validate CSV chunks", "data.py", "read_wines"),
+        ("read + parse + validate chunks", "data.py", "read_wine_chunks"),
         ("encode inputs", "model.py", "frame_inputs"),
-        ("predict", "model.py", "predict"),
-        ("write output", "generic.py", "to_csv"),
+        ("predict: whole", "model.py", "predict"),
+        ("predict: ensemble of MLPs", "model.py", "forward_members"),
+        ("predict: nearest wines", "model.py", "neighbour_mean"),
+        ("write lines + predictions", "service.py", "_with_column"),
     ],
 }
 
