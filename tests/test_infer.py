@@ -125,6 +125,14 @@ BAD_INPUTS = {
         "has no 'color' column; pass --color red or --color white",
     ),
     "empty file": ("", "is empty; give a CSV with a header row"),
+    "not UTF-8": (
+        (HEADER + ';"color"\n' + _rows(1)[0] + ";r\xe9d\n").encode("latin-1"),
+        "is not UTF-8 text (invalid continuation byte); save it as UTF-8",
+    ),
+    "quoted line break": (
+        HEADER + ';"color"\n' + _rows(1)[0] + ';"re\nd"\n' + _rows(1)[0] + ";red\n",
+        "rows from line 2 on do not match the lines (a quoted value spanning lines?)",
+    ),
     "header only": (HEADER + ';"color"\n', "has a header but no wines"),
     "wrong separator": (
         HEADER.replace(";", "\t") + "\n" + "\n".join(r.replace(";", "\t") for r in _rows()),
@@ -137,7 +145,7 @@ BAD_INPUTS = {
 def test_bad_input_is_one_clear_line_and_no_output(champion, cli, tmp_path, case):
     content, message = BAD_INPUTS[case]
     path = tmp_path / "bad.csv"
-    path.write_text(content)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
     out = tmp_path / "predictions.csv"
     result = cli("infer", path, "--output", out)
     assert result.exit_code == 3, result.stderr

@@ -258,6 +258,8 @@ def _parse(path: Path, content: bytes, sep: str) -> pd.DataFrame:
         raise DataError(f"{path}: not a well-formed CSV ({str(exc).strip()})") from exc
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path} is empty; give a CSV with a header row and wines") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
 
 
 def _check_columns(
