@@ -39,14 +39,11 @@ class Sample:
     stdout: bytes
 
 
-def peak_of(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None = None) -> Sample:
-    """Wall time and peak resident memory of one command, through bench/peak.py.
-
-    Standard output goes to `stdout_path` when given (kept), else it is captured.
-    """
+def peak_of(cmd: list[str], cwd: Path | None = None) -> Sample:
+    """Wall time, peak resident memory and standard output of one command (bench/peak.py)."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
-        out_path = stdout_path or Path(tmp) / "stdout"
+        out_path = Path(tmp) / "stdout"
         with open(out_path, "wb") as out, open(Path(tmp) / "stderr", "w+b") as err:
             code = subprocess.call(
                 [PYTHON, str(LAUNCHER), str(result), *cmd], cwd=cwd, env=ENV, stdout=out, stderr=err
@@ -55,9 +52,8 @@ def peak_of(cmd: list[str], cwd: Path | None = None, stdout_path: Path | None = 
                 err.seek(0)
                 raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read()[-2000:].decode()}")
         measured = json.loads(result.read_text())
-        stdout = b"" if stdout_path else out_path.read_bytes()
         # Linux reports ru_maxrss in KiB
-        return Sample(measured["seconds"], measured["peak_kib"] / 1024, stdout)
+        return Sample(measured["seconds"], measured["peak_kib"] / 1024, out_path.read_bytes())
 
 
 def alternate(commands: dict[str, list[str]], rounds: int, cwd: Path | None = None) -> dict:
