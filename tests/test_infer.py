@@ -178,3 +178,17 @@ def test_altered_bytes_are_refused_with_the_model_and_hash(champion, cli, uci_fi
         "Error: wine-quality/1: models/model.pt: the stored bytes hash to "
     )
     assert f"not the recorded {md5}" in result.stderr
+
+
+def test_progress_is_reported_per_chunk_up_to_the_whole_file(champion, tmp_path):
+    from winequality.service import WineService
+    from winequality.settings import load_settings
+
+    path = tmp_path / "many.csv"
+    rows = [r + ";white" for r in synthetic_wines(300, "white", seed=4)] * 110  # > one 2 MB chunk
+    path.write_text(HEADER + ';"color"\n' + "\n".join(rows) + "\n")
+    seen = []
+    service = WineService(load_settings(champion))
+    service.infer(path, output=tmp_path / "out.csv", on_chunk=lambda n, at: seen.append((n, at)))
+    assert seen and seen[-1] == (len(rows), path.stat().st_size)
+    assert len(seen) > 1 and all(a < b for a, b in zip(seen, seen[1:], strict=False))

@@ -262,14 +262,42 @@ def infer(
         chosen = typer.prompt("Version", default=versions[0].version)
         model = f"{versions[0].name}/{chosen}"
     on_terminal = output is None and sys.stdout.isatty()
-    result = service.infer(
-        file,
-        model=model,
-        run_id=run_id,
-        color=color,
-        output=output,
-        stream=None if (output or on_terminal) else sys.stdout,
-    )
+    progress = None
+    console = _console(stderr=True)
+    if console.is_terminal and file.is_file():
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+        progress = Progress(
+            TextColumn("predicting"),
+            BarColumn(),
+            DownloadColumn(),
+            TextColumn("{task.fields[rows]:,} wines"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        task = progress.add_task("infer", total=file.stat().st_size, rows=0, start=False)
+
+    def on_chunk(rows: int, offset: int) -> None:
+        if progress is not None:
+            if not progress.live.is_started:  # shown once the model is resolved and fetched
+                progress.start()
+                progress.start_task(task)
+            progress.update(task, completed=offset, rows=rows)
+
+    try:
+        result = service.infer(
+            file,
+            model=model,
+            run_id=run_id,
+            color=color,
+            output=output,
+            stream=None if (output or on_terminal) else sys.stdout,
+            on_chunk=on_chunk,
+        )
+    finally:
+        if progress is not None:
+            progress.stop()
     if result.frame is not None:
         from rich.table import Table
 

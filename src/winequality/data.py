@@ -192,6 +192,8 @@ class WineChunk:
     """The header line as read, without its line ending."""
     lines: list[bytes]
     """Each row's line as read, without its line ending."""
+    offset: int = 0
+    """Bytes of the file read so far, for progress."""
 
 
 def read_wine_chunks(
@@ -230,7 +232,7 @@ def read_wine_chunks(
                     "quoted value spanning lines?); give one wine per line"
                 )
             frame = _check_values(path, frame.rename(columns=columns), first_row, color)
-            yield WineChunk(frame, header.rstrip(b"\r\n"), lines)
+            yield WineChunk(frame, header.rstrip(b"\r\n"), lines, handle.tell())
             first_row += len(lines)
     if columns is None:
         _check_columns(path, list(_parse(path, header, sep).columns), color, require_target)

@@ -492,8 +492,12 @@ class WineService:
         color: Optional[str] = None,
         output: Optional[Path] = None,
         stream: Optional[TextIO] = None,
+        on_chunk: Optional[Callable[[int, int], None]] = None,
     ) -> InferResult:
-        """Predict quality for every wine in `input_path` with exactly the registered bytes."""
+        """Predict quality for every wine in `input_path` with exactly the registered bytes.
+
+        `on_chunk(rows, bytes_read)` is called after each chunk, for progress.
+        """
         import numpy as np
         import pandas as pd
 
@@ -544,6 +548,8 @@ class WineService:
                     frame[PREDICTION] = np.round(predicted, 4)
                     collected.append(frame)
                 rows += len(frame)
+                if on_chunk is not None:
+                    on_chunk(rows, chunk.offset)
             if tmp is not None:
                 sink.close()
                 os.replace(tmp, output)
