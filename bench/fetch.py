@@ -12,7 +12,6 @@ process's time, lazy imports included, is reported too.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from pathlib import Path
@@ -20,12 +19,12 @@ from pathlib import Path
 from harness import (
     PYTHON,
     WINEQ,
-    markdown,
     peak_of,
     ratio_row,
     remove_project,
     run,
     scratch_project,
+    script,
 )
 
 BUDGET = 0.5
@@ -88,10 +87,4 @@ def bench(uci: Path, rounds: int = 5) -> tuple[list, dict]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="folder with the two UCI files")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    rows, detail = bench(Path(args.source), args.rounds)
-    print(markdown(rows))
-    print(json.dumps(detail, indent=2))
+    script(__doc__, bench, rounds=5)

@@ -107,6 +107,26 @@ def ratio_row(target: str, measured: str, baseline: str, ratio: float, limit: fl
     }
 
 
+def script(doc: str, bench, source: bool = True, **options: int) -> None:
+    """Command line of one benchmark: `[SOURCE] [--OPTION N ...]`, then its table and JSON.
+
+    `bench(uci, **options)` (or `bench(**options)` without a source) returns the rows
+    of the table and a dict of details.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if source:
+        parser.add_argument("source", help="folder with the two UCI files")
+    for name, default in options.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    args = vars(parser.parse_args())
+    given = [Path(args.pop("source"))] if source else []
+    rows, detail = bench(*given, **args)
+    print(markdown(rows))
+    print(json.dumps(detail, indent=2))
+
+
 def markdown(rows: list[dict]) -> str:
     lines = [
         "| target | wineq | baseline | ratio | limit | met |",

@@ -11,8 +11,6 @@ and under 600 MB; output rows in input order.
 
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -20,13 +18,13 @@ import numpy as np
 from harness import (
     PYTHON,
     WINEQ,
-    markdown,
     median_seconds,
     peak_of,
     ratio_row,
     remove_project,
     run,
     scratch_project,
+    script,
 )
 
 TIME_LIMIT = 1.5
@@ -129,11 +127,4 @@ def bench(uci: Path, rows: int = 1_000_000, rounds: int = 3, big: int = 4) -> tu
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="folder with the two UCI files")
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    rows, detail = bench(Path(args.source), args.rows, args.rounds)
-    print(markdown(rows))
-    print(json.dumps(detail, indent=2))
+    script(__doc__, bench, rows=1_000_000, rounds=3)

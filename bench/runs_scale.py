@@ -11,7 +11,6 @@ Target: at most 1.3x.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
@@ -21,11 +20,11 @@ from harness import (
     PYTHON,
     WINEQ,
     alternate,
-    markdown,
     median_seconds,
     ratio_row,
     remove_project,
     run,
+    script,
 )
 
 LIMIT = 1.3
@@ -68,7 +67,7 @@ def populate(root: Path, n: int) -> list[str]:
     return ids
 
 
-def bench(n: int = 1000, rounds: int = 7) -> tuple[list, dict]:
+def bench(runs: int = 1000, rounds: int = 7) -> tuple[list, dict]:
     base = Path(tempfile.mkdtemp(prefix="wineq-bench-"))
     root = base / "project"
     root.mkdir()
@@ -76,7 +75,7 @@ def bench(n: int = 1000, rounds: int = 7) -> tuple[list, dict]:
         run(["git", "init", "-q", "-b", "main"], root)
         run(["dvc", "init", "-q"], root)
         started = time.perf_counter()
-        ids = populate(root, n)
+        ids = populate(root, runs)
         filled = time.perf_counter() - started
         newest = ids[::-1]
         page1 = [r["run_id"] for r in json.loads(run([WINEQ, "runs", "--json"], root))]
@@ -95,14 +94,14 @@ def bench(n: int = 1000, rounds: int = 7) -> tuple[list, dict]:
         remove_project(root)
     wineq_s, base_s = median_seconds(samples["wineq"]), median_seconds(samples["baseline"])
     row = ratio_row(
-        f"`wineq runs` with {n:,} runs (newest 20)",
+        f"`wineq runs` with {runs:,} runs (newest 20)",
         f"{wineq_s:.2f} s",
         f"MlflowClient.search_runs script {base_s:.2f} s",
         wineq_s / base_s,
         LIMIT,
     )
     return [row], {
-        "runs": n,
+        "runs": runs,
         "fill_seconds": filled,
         "wineq_seconds": [s.seconds for s in samples["wineq"]],
         "baseline_seconds": [s.seconds for s in samples["baseline"]],
@@ -110,10 +109,4 @@ def bench(n: int = 1000, rounds: int = 7) -> tuple[list, dict]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
-    rows, detail = bench(args.runs, args.rounds)
-    print(markdown(rows))
-    print(json.dumps(detail, indent=2))
+    script(__doc__, bench, source=False, runs=1000, rounds=7)

@@ -42,7 +42,7 @@ def main(argv=None) -> int:
         details[name] = detail
         print(markdown(found).splitlines()[-1], file=sys.stderr, flush=True)
 
-    step("startup", (startup.bench(3 if quick else 9), {}))
+    step("startup", startup.bench(3 if quick else 9))
     step("fetch", fetch.bench(uci, 2 if quick else 5))
     step("runs", runs_scale.bench(100 if quick else 1000, 2 if quick else 7))
     step("train", train_overhead.bench(uci, 1 if quick else 3, 5 if quick else 50))

@@ -8,15 +8,12 @@ medians. Target: at most 2x.
 
 from __future__ import annotations
 
-import argparse
-import json
-
-from harness import PYTHON, WINEQ, alternate, markdown, median_seconds, ratio_row
+from harness import PYTHON, WINEQ, alternate, median_seconds, ratio_row, script
 
 LIMIT = 2.0
 
 
-def bench(rounds: int = 9) -> list[dict]:
+def bench(rounds: int = 9) -> tuple[list[dict], dict]:
     commands = {
         "typer": [PYTHON, "-c", "import typer"],
         "wineq --help": [WINEQ, "--help"],
@@ -37,12 +34,8 @@ def bench(rounds: int = 9) -> list[dict]:
                 LIMIT,
             )
         )
-    return rows
+    return rows, {name: [x.seconds for x in found] for name, found in samples.items()}
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    rows = bench(parser.parse_args().rounds)
-    print(markdown(rows))
-    print(json.dumps(rows, indent=2))
+    script(__doc__, bench, source=False, rounds=9)

@@ -9,8 +9,6 @@ Both print the same test RMSE. Target: at most 1.5x.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
 from pathlib import Path
 
@@ -18,11 +16,11 @@ from harness import (
     PYTHON,
     WINEQ,
     alternate,
-    markdown,
     median_seconds,
     ratio_row,
     remove_project,
     scratch_project,
+    script,
 )
 
 LIMIT = 1.5
@@ -63,11 +61,4 @@ def bench(uci: Path, rounds: int = 3, epochs: int = 50) -> tuple[list, dict]:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="folder with the two UCI files")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=50)
-    args = parser.parse_args()
-    rows, detail = bench(Path(args.source), args.rounds, args.epochs)
-    print(markdown(rows))
-    print(json.dumps(detail, indent=2))
+    script(__doc__, bench, rounds=3, epochs=50)

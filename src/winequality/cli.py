@@ -81,6 +81,20 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False)
 
 
+def _progress(console, label: str, *columns):
+    """A transient progress bar on `console`: label, bar, `columns`, elapsed time."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        *columns,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 @data_app.command("import")
 def data_import(
     source: Optional[str] = typer.Option(
@@ -122,7 +136,7 @@ def train(
 
     Example: wineq train --epochs 50 --seed 1
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import MofNCompleteColumn, TextColumn
 
     from winequality.service import TrainOptions
 
@@ -139,14 +153,11 @@ def train(
     console = _console(stderr=True)
     progress = None
     if console.is_terminal:
-        progress = Progress(
-            TextColumn("training"),
-            BarColumn(),
+        progress = _progress(
+            console,
+            "training",
             MofNCompleteColumn(),
             TextColumn("epochs  train {task.fields[train]:.4f}  val {task.fields[val]:.4f}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
         )
         task = progress.add_task("train", total=epochs, train=float("nan"), val=float("nan"))
 
@@ -265,16 +276,10 @@ def infer(
     progress = None
     console = _console(stderr=True)
     if console.is_terminal and file.is_file():
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import DownloadColumn, TextColumn
 
-        progress = Progress(
-            TextColumn("predicting"),
-            BarColumn(),
-            DownloadColumn(),
-            TextColumn("{task.fields[rows]:,} wines"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
+        progress = _progress(
+            console, "predicting", DownloadColumn(), TextColumn("{task.fields[rows]:,} wines")
         )
         task = progress.add_task("infer", total=file.stat().st_size, rows=0, start=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import urllib.error
@@ -214,7 +215,7 @@ def read_wine_chunks(
     first_row = 1
     columns = None
     with open(path, "rb") as handle:
-        header = handle.readline()
+        header = handle.readline().rstrip(b"\r\n")
         while True:
             raw = handle.readlines(chunk_bytes)
             if not raw:
@@ -223,7 +224,7 @@ def read_wine_chunks(
             lines = [line for line in lines if line.strip()]
             if not lines:
                 continue
-            frame = _parse(path, header.rstrip(b"\r\n") + b"\n" + b"\n".join(lines), sep)
+            frame = _parse(path, header + b"\n" + b"\n".join(lines), sep)
             if columns is None:
                 columns = _check_columns(path, list(frame.columns), color, require_target)
             if len(frame) != len(lines):
@@ -232,22 +233,14 @@ def read_wine_chunks(
                     "quoted value spanning lines?); give one wine per line"
                 )
             frame = _check_values(path, frame.rename(columns=columns), first_row, color)
-            yield WineChunk(frame, header.rstrip(b"\r\n"), lines, handle.tell())
+            yield WineChunk(frame, header, lines, handle.tell())
             first_row += len(lines)
     if columns is None:
         _check_columns(path, list(_parse(path, header, sep).columns), color, require_target)
         raise DataError(f"{path} has a header but no wines; give at least one row")
 
 
-def read_wines(path: Path, **options) -> Iterator[pd.DataFrame]:
-    """Validated chunks of a wine CSV as DataFrames (see `read_wine_chunks`)."""
-    for chunk in read_wine_chunks(path, **options):
-        yield chunk.frame
-
-
 def _parse(path: Path, content: bytes, sep: str) -> pd.DataFrame:
-    import io
-
     try:
         return pd.read_csv(
             io.BytesIO(content),

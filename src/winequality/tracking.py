@@ -245,39 +245,40 @@ class ExperimentTracker:
         order_by: Optional[list[str]] = None,
         max_results: int = 1000,
     ) -> list[RunRecord]:
-        experiment_id = self.experiment_id(create=False)
-        if experiment_id is None:
-            return []
-        with self._calls("searching runs"):
-            runs = self.client.search_runs(
-                [experiment_id],
-                filter_string=filter_string,
-                order_by=order_by or ["attributes.start_time DESC"],
-                max_results=max_results,
-            )
-        return [_run_record(run) for run in runs]
+        return self._search(filter_string, order_by, max_results)[0]
 
     def runs_page(self, page_size: int, page: int = 1) -> tuple[list[RunRecord], bool]:
         """Page `page` (from 1) of the runs, newest first, and whether another page follows.
 
         Pages follow MLflow's page tokens, so each costs one query of `page_size` runs.
         """
+        token = None
+        for number in range(1, page + 1):
+            found, token = self._search(max_results=page_size, page_token=token)
+            if not token and number < page:
+                return [], False
+        return found, bool(token)
+
+    def _search(
+        self,
+        filter_string: str = "",
+        order_by: Optional[list[str]] = None,
+        max_results: int = 1000,
+        page_token: Optional[str] = None,
+    ) -> tuple[list[RunRecord], Optional[str]]:
+        """One page of runs (newest first unless `order_by`) and the next page's token."""
         experiment_id = self.experiment_id(create=False)
         if experiment_id is None:
-            return [], False
-        token = None
+            return [], None
         with self._calls("searching runs"):
-            for number in range(1, page + 1):
-                found = self.client.search_runs(
-                    [experiment_id],
-                    order_by=["attributes.start_time DESC"],
-                    max_results=page_size,
-                    page_token=token,
-                )
-                token = found.token
-                if not token and number < page:
-                    return [], False
-        return [_run_record(run) for run in found], bool(token)
+            runs = self.client.search_runs(
+                [experiment_id],
+                filter_string=filter_string,
+                order_by=order_by or ["attributes.start_time DESC"],
+                max_results=max_results,
+                page_token=page_token,
+            )
+        return [_run_record(run) for run in runs], runs.token
 
     def best_run(self, max_rmse: Optional[float] = None) -> Optional[RunRecord]:
         """The finished run with the lowest test RMSE (at or below `max_rmse` when given)."""
