@@ -36,7 +36,12 @@ ENV = {
 class Sample:
     seconds: float
     peak_mb: float
+    """The larger of the two figures below."""
     stdout: bytes
+    process_mb: float = 0.0
+    """Peak of the largest single process (the kernel's ru_maxrss)."""
+    tree_mb: float = 0.0
+    """Peak of the process tree's summed resident memory, sampled every 10 ms."""
 
 
 def peak_of(cmd: list[str], cwd: Path | None = None) -> Sample:
@@ -53,7 +58,13 @@ def peak_of(cmd: list[str], cwd: Path | None = None) -> Sample:
                 raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read()[-2000:].decode()}")
         measured = json.loads(result.read_text())
         # Linux reports ru_maxrss in KiB
-        return Sample(measured["seconds"], measured["peak_kib"] / 1024, out_path.read_bytes())
+        return Sample(
+            measured["seconds"],
+            measured["peak_kib"] / 1024,
+            out_path.read_bytes(),
+            measured["max_process_kib"] / 1024,
+            measured["tree_sum_kib"] / 1024,
+        )
 
 
 def alternate(commands: dict[str, list[str]], rounds: int, cwd: Path | None = None) -> dict:

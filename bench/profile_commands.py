@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import pstats
+import subprocess
 import tempfile
 from pathlib import Path
 
-from harness import PYTHON, WINEQ, remove_project, run, scratch_project
+from harness import ENV, PYTHON, WINEQ, remove_project, run, scratch_project
 from infer_scale import write_wines
 
 PHASES = {
@@ -34,14 +35,20 @@ PHASES = {
     ],
     "infer": [
         ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
-        ("MLflow: resolve model", "service.py", "resolve_model"),
-        ("DVC: fetch bytes", "store.py", "fetch"),
+        ("start the lookup process", "lookup.py", "start"),
+        ("load torch + wait for the lookup + load weights", "service.py", "inference_model"),
         ("read + parse + validate chunks", "data.py", "read_wine_chunks"),
         ("encode inputs", "model.py", "frame_inputs"),
         ("predict: whole", "model.py", "predict"),
         ("predict: ensemble of MLPs", "model.py", "forward_members"),
         ("predict: nearest wines", "model.py", "neighbour_mean"),
         ("write lines + predictions", "service.py", "_with_column"),
+    ],
+    # the child process of `wineq infer` that finds the model (winequality/lookup.py)
+    "infer: model lookup process": [
+        ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
+        ("MLflow: resolve model", "service.py", "resolve_model"),
+        ("DVC: fetch bytes", "store.py", "fetch"),
     ],
 }
 
@@ -76,6 +83,18 @@ def bench(uci: Path, rows: int = 1_000_000) -> dict:
             out = work / f"{command}.prof"
             run([PYTHON, "-m", "cProfile", "-o", str(out), WINEQ, *args], root)
             profiles[command] = phases(out, command)
+        # the lookup `wineq infer` runs in its child process, given the same request
+        command, out = "infer: model lookup process", work / "lookup.prof"
+        request = {"settings": {"project_dir": str(root)}, "model": None, "run_id": None}
+        subprocess.run(
+            [PYTHON, "-m", "cProfile", "-o", str(out), "-m", "winequality.lookup"],
+            cwd=root,
+            env=ENV,
+            input=json.dumps(request).encode(),
+            capture_output=True,
+            check=True,
+        )
+        profiles[command] = phases(out, command)
     finally:
         remove_project(root)
     return profiles

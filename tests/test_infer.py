@@ -192,3 +192,57 @@ def test_progress_is_reported_per_chunk_up_to_the_whole_file(champion, tmp_path)
     service.infer(path, output=tmp_path / "out.csv", on_chunk=lambda n, at: seen.append((n, at)))
     assert seen and seen[-1] == (len(rows), path.stat().st_size)
     assert len(seen) > 1 and all(a < b for a, b in zip(seen, seen[1:], strict=False))
+
+
+def wineq_process(*args, cwd):
+    """`wineq` as its own process: MLflow is not loaded there, so the model is looked up
+    in a child process while torch loads (winequality/lookup.py)."""
+    import subprocess
+
+    from conftest import BIN
+
+    return subprocess.run(
+        [str(BIN / "wineq"), *map(str, args)], cwd=cwd, capture_output=True, timeout=300
+    )
+
+
+def test_a_separate_process_predicts_the_same_and_reports_lookup_errors(champion, cli, uci_file):
+    expected = cli("infer", uci_file, "--color", "red").stdout.encode()
+    done = wineq_process("infer", uci_file, "--color", "red", cwd=champion)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout == expected
+    assert done.stderr.decode().startswith("Predicted 22 wines with wine-quality/1 (md5 ")
+
+    done = wineq_process(
+        "infer", uci_file, "--color", "red", "--model", "wine-quality/9", cwd=champion
+    )
+    assert done.returncode == 7 and done.stdout == b""
+    assert done.stderr.decode().startswith("Error: model wine-quality/9 is not registered in ")
+    assert len(done.stderr.decode().strip().splitlines()) == 1
+
+
+def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
+    from conftest import md5_of, tracker_for
+    from winequality.errors import IntegrityError
+    from winequality.lookup import ModelLookup
+    from winequality.settings import load_settings
+
+    settings = load_settings(champion)
+    md5 = tracker_for(champion).version("1").lineage["model_md5"]
+    lookup = ModelLookup.start(settings, "wine-quality/1", None)
+    try:
+        source, content = lookup.result()
+    finally:
+        lookup.close()
+    assert (source.label, source.path, source.md5) == ("wine-quality/1", "models/model.pt", md5)
+    cached = champion / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    assert content == cached.read_bytes() and md5_of(cached) == md5
+
+    cached.chmod(0o644)
+    cached.write_bytes(content[:-1] + bytes([content[-1] ^ 0xFF]))
+    lookup = ModelLookup.start(settings, None, None)
+    try:
+        with pytest.raises(IntegrityError, match=f"wine-quality/1: .*not the recorded {md5}"):
+            lookup.result()
+    finally:
+        lookup.close()

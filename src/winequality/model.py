@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from winequality.data import COLOR, FEATURES
+from winequality.schema import COLOR, FEATURES
 
 FORMAT_VERSION = 5
 BLOCK = 32  # wines per block of the nearest-neighbour search

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -483,6 +484,39 @@ class WineService:
             )
         return ModelSource(label, rid, lineage["model_path"], lineage["model_md5"])
 
+    def model_bytes(self, model: Optional[str], run_id: Optional[str]) -> tuple[ModelSource, bytes]:
+        """The chosen model and exactly its registered bytes, from the DVC cache or remote."""
+        source = self.resolve_model(model, run_id)
+        try:
+            return source, self.store.fetch(source.path, source.md5)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{source.label}: {exc}") from exc
+
+    def inference_model(self, model: Optional[str] = None, run_id: Optional[str] = None):
+        """The chosen model's source and its network, rebuilt from exactly its bytes.
+
+        Where MLflow is not loaded yet (a fresh `wineq infer`), the lookup runs in a child
+        process while torch loads here: the two overlap, and MLflow's and DVC's memory is
+        gone before the first prediction (see lookup.py).
+        """
+        if "mlflow" in sys.modules:  # already paid for: look the model up right here
+            source, content = self.model_bytes(model, run_id)
+            from winequality import model as nn_model
+        else:
+            from winequality.lookup import ModelLookup
+
+            lookup = ModelLookup.start(self.settings, model, run_id)
+            try:
+                from winequality import model as nn_model
+
+                source, content = lookup.result()
+            finally:
+                lookup.close()
+        try:
+            return source, nn_model.from_bytes(content)
+        except ValueError as exc:
+            raise DataError(f"{source.label}: {exc}") from exc
+
     def infer(
         self,
         input_path: Path,
@@ -498,24 +532,20 @@ class WineService:
 
         `on_chunk(rows, bytes_read)` is called after each chunk, for progress.
         """
-        import numpy as np
-        import pandas as pd
-
-        from winequality import model as nn_model
-        from winequality.data import TARGET, read_wine_chunks, sniff_separator
+        from winequality.schema import TARGET, sniff_separator
 
         if color is not None and color not in ("red", "white"):
             raise DataError(f"--color {color!r}: use red or white")
         if not input_path.is_file():
             raise DataError(f"{input_path} does not exist; give the path of a CSV of wines")
         sep = sniff_separator(input_path)
-        source = self.resolve_model(model, run_id)
-        try:
-            net = nn_model.from_bytes(self.store.fetch(source.path, source.md5))
-        except IntegrityError as exc:
-            raise IntegrityError(f"{source.label}: {exc}") from exc
-        except ValueError as exc:
-            raise DataError(f"{source.label}: {exc}") from exc
+        source, net = self.inference_model(model, run_id)
+
+        import numpy as np
+        import pandas as pd
+
+        from winequality import model as nn_model
+        from winequality.data import read_wine_chunks
 
         tmp: Optional[Path] = None
         sink = None  # binary: the input's lines go out as they came in, plus one column

@@ -1,0 +1,125 @@
+"""Look a model up (MLflow) and fetch its bytes (DVC) in a short-lived child process.
+
+`wineq infer` needs two things before its first prediction: torch, about 2 s to import,
+and the model's bytes, which take MLflow's registry and DVC, 3-4 s of imports and queries
+on a laptop's SQLite store. In a child process the two overlap on two cores, and the
+memory MLflow and DVC hold (about 250 MB) is returned before the first wine is read, so
+it never adds to the memory of the prediction loop (bench/infer_scale.py measures both).
+
+The parent writes one JSON request to the child's stdin. The child answers on stdout
+with one JSON line, then, on success, exactly `size` bytes of the model. A WineqError in
+the child comes back as the same error class and message in the parent; the parent checks
+the md5 of the bytes again, so what it predicts with is exactly what was registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict
+from typing import Optional
+
+from winequality import errors
+from winequality.errors import IntegrityError, WineqError
+
+
+class ModelLookup:
+    """A running lookup. Example: `source, content = ModelLookup.start(settings, None, None).result()`."""
+
+    def __init__(self, process: subprocess.Popen):
+        self._process = process
+
+    @classmethod
+    def start(cls, settings, model: Optional[str], run_id: Optional[str]) -> ModelLookup:
+        request = {
+            "settings": settings.model_dump(mode="json"),
+            "model": model,
+            "run_id": run_id,
+        }
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "winequality.lookup"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                cwd=settings.project_dir,
+            )
+        except OSError as exc:
+            raise WineqError(
+                f"could not start the model lookup ({exc}); is {sys.executable} intact?"
+            ) from exc
+        try:
+            process.stdin.write(json.dumps(request).encode())
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # it died at start-up; result() reports its exit code
+        return cls(process)
+
+    def result(self):
+        """(ModelSource, bytes) once the child is done; its WineqError is raised here."""
+        from winequality.service import ModelSource
+
+        process = self._process
+        header = process.stdout.readline()
+        answer = json.loads(header) if header.strip() else None
+        content = process.stdout.read(answer["size"]) if answer and "size" in answer else b""
+        code = process.wait()
+        if answer is None:
+            raise WineqError(
+                f"the model lookup process exited with code {code} without an answer; "
+                "its error is printed above"
+            )
+        if "error" in answer:
+            kind = getattr(errors, answer["error"], WineqError)
+            if not (isinstance(kind, type) and issubclass(kind, WineqError)):
+                kind = WineqError
+            raise kind(answer["message"])
+        source = ModelSource(**answer["source"])
+        if len(content) != answer["size"] or hashlib.md5(content).hexdigest() != source.md5:
+            raise IntegrityError(
+                f"{source.label}: the model bytes were altered on the way from the lookup "
+                f"process (md5 {hashlib.md5(content).hexdigest()}, recorded {source.md5})"
+            )
+        return source, content
+
+    def close(self) -> None:
+        """End the child if it is still running (the parent failed or was interrupted)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        self._process.stdout.close()
+
+
+def _answer(request: dict) -> tuple[dict, bytes]:
+    from winequality.service import WineService
+    from winequality.settings import Settings
+
+    service = WineService(Settings(**request["settings"]))
+    source, content = service.model_bytes(request["model"], request["run_id"])
+    return {"source": asdict(source), "size": len(content)}, content
+
+
+def main() -> int:
+    # Only the answer goes to stdout: anything MLflow or DVC prints goes to stderr.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        answer, content = _answer(json.loads(sys.stdin.buffer.read()))
+    except WineqError as exc:
+        answer, content = {"error": type(exc).__name__, "message": str(exc)}, b""
+    except KeyboardInterrupt:
+        return 130  # the parent got the same Ctrl-C and reports it
+    try:
+        out.write(json.dumps(answer).encode() + b"\n")
+        out.write(content)
+        out.flush()
+    except BrokenPipeError:
+        return 1  # the parent is gone
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
