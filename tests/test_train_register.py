@@ -184,6 +184,16 @@ def test_runs_lists_newest_first_with_registered_versions(project, cli):
     assert first[:8] in table and "v1@champion" in table
 
 
+def test_runs_piped_into_a_narrow_pipe_keeps_every_value_whole(project, cli, monkeypatch):
+    run_id = _train(cli)
+    cli("register", "--min-rmse", "5")
+    monkeypatch.setenv("COLUMNS", "40")  # CliRunner's output is a pipe, not a terminal
+    lines = cli("runs").stdout.splitlines()
+    row = next(line for line in lines if run_id[:8] in line)
+    rmse = tracker_for(project).get_run(run_id).metrics["test_rmse"]
+    assert f"{rmse:.4f}" in row and "v1@champion" in row and "FINISHED" in row
+
+
 def test_runs_pages_through_the_newest_first(project, cli):
     ids = [_train(cli, "--seed", str(seed)) for seed in (1, 2, 3)]
     pages = [

@@ -189,11 +189,8 @@ def train(
 def _runs_table(runs, title: str):
     from rich.table import Table
 
-    table = Table(title=title)
-    for column in ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered"):
-        table.add_column(column, no_wrap=True)
-    for r in runs:
-        table.add_row(
+    rows = [
+        (
             r.run_id[:8],
             (r.start or "")[:19].replace("T", " "),
             r.status,
@@ -202,7 +199,28 @@ def _runs_table(runs, title: str):
             "" if r.mae is None else f"{r.mae:.4f}",
             " ".join(r.registered),
         )
+        for r in runs
+    ]
+    table = Table(title=title)
+    names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered")
+    for i, column in enumerate(names):
+        if column in ("run", "epochs", "rmse", "mae"):  # never cut short on a narrow terminal
+            width = max(len(column), *(len(row[i]) for row in rows))
+            table.add_column(column, no_wrap=True, min_width=width)
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def _print_table(table) -> None:
+    """On a terminal, fit its width; into a pipe or file, print the table whole."""
+    console = _console()
+    if not console.is_terminal:
+        natural = console.measure(table, options=console.options.update(max_width=10_000))
+        console.width = max(console.width, natural.maximum)
+    console.print(table)
 
 
 @app.command()
@@ -224,7 +242,7 @@ def register(
         runs = service.list_runs(limit=50).runs
         if not runs:
             raise WineqError("no runs yet; run `wineq train` first")
-        _console().print(_runs_table(runs, "runs"))
+        _print_table(_runs_table(runs, "runs"))
         run_id = typer.prompt("Run to register (id or prefix)")
     result = service.register(min_rmse, run_id)
     v = result.version
@@ -346,6 +364,6 @@ def runs(
             typer.echo(f"No runs in experiment {experiment!r} yet; run `wineq train`.")
         return
     title = f"experiment {experiment}" + (f", page {page}" if page > 1 else "")
-    _console().print(_runs_table(found.runs, title))
+    _print_table(_runs_table(found.runs, title))
     if found.more:
         typer.echo(f"More runs: wineq runs --limit {limit} --page {page + 1}", err=True)
