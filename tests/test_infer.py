@@ -246,3 +246,25 @@ def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
             lookup.result()
     finally:
         lookup.close()
+
+
+@pytest.mark.parametrize("width", [100, 400])
+def test_a_terminal_table_never_cuts_a_prediction_short(monkeypatch, capsys, width):
+    import io
+
+    from rich.console import Console
+
+    from winequality import cli as cli_module
+
+    frame = pd.DataFrame([[7.4] * len(FEATURES) + ["red", 5, 5.4321]])
+    frame.columns = FEATURES + ["color", "quality", "predicted_quality"]
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=width, color_system=None)
+    monkeypatch.setattr(cli_module, "_console", lambda stderr=False: terminal)
+    cli_module._print_predictions(frame, "1 wines")
+    row = next(line for line in screen.getvalue().splitlines() if "5.4321" in line)
+    if width == 100:  # 14 columns do not fit: the 11 features give way
+        assert row.split() == ["│", "1", "│", "red", "│", "5", "│", "5.4321", "│"]
+        assert "11 columns are hidden" in capsys.readouterr().err
+    else:
+        assert row.count("7.4") == len(FEATURES)

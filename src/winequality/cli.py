@@ -322,14 +322,7 @@ def infer(
         if progress is not None:
             progress.stop()
     if result.frame is not None:
-        from rich.table import Table
-
-        table = Table(title=f"{result.rows:,} wines, model {result.model.label}")
-        for column in result.frame.columns:
-            table.add_column(str(column))
-        for values in result.frame.itertuples(index=False):
-            table.add_row(*(str(v) for v in values))
-        _console().print(table)
+        _print_predictions(result.frame, f"{result.rows:,} wines, model {result.model.label}")
     note = f"Predicted {result.rows:,} wines with {result.model.label} (md5 {result.model.md5})"
     if result.output is not None:
         note += f" → {result.output}"
@@ -339,6 +332,39 @@ def infer(
             f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
             err=True,
         )
+
+
+def _print_predictions(frame, title: str) -> None:
+    """The wines and their predictions; where all columns do not fit the terminal, only
+    the row number, colour, quality and prediction, whole, and a note on stderr."""
+    from rich.table import Table
+
+    def table_of(columns: list[str], numbered: bool):
+        table = Table(title=title)
+        if numbered:
+            table.add_column("row", justify="right", no_wrap=True)
+        for column in columns:
+            table.add_column(column, no_wrap=True)
+        for number, values in enumerate(frame[columns].itertuples(index=False), start=1):
+            table.add_row(*([str(number)] if numbered else []), *(str(v) for v in values))
+        return table
+
+    console = _console()
+    table = table_of([str(c) for c in frame.columns], numbered=False)
+    wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum
+    if console.is_terminal and wide > console.width:
+        from winequality.schema import COLOR, TARGET
+
+        kept = [c for c in (COLOR, TARGET, "predicted_quality") if c in frame.columns]
+        table = table_of(kept, numbered=True)
+        hidden = len(frame.columns) - len(kept)
+        typer.echo(
+            f"{hidden} columns are hidden to fit the terminal; --output FILE writes them all.",
+            err=True,
+        )
+    elif not console.is_terminal:
+        console.width = max(console.width, wide)
+    console.print(table)
 
 
 @app.command()
