@@ -268,3 +268,21 @@ def test_a_terminal_table_never_cuts_a_prediction_short(monkeypatch, capsys, wid
         assert "11 columns are hidden" in capsys.readouterr().err
     else:
         assert row.count("7.4") == len(FEATURES)
+
+
+def test_a_lookup_process_that_dies_without_an_answer_is_one_clear_error(champion, monkeypatch):
+    import shutil
+    import sys
+
+    from winequality.errors import WineqError
+    from winequality.lookup import ModelLookup
+    from winequality.settings import load_settings
+
+    settings = load_settings(champion)
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))  # exits 1, says nothing
+    lookup = ModelLookup.start(settings, None, None)
+    try:
+        with pytest.raises(WineqError, match="exited with code 1 without an answer"):
+            lookup.result()
+    finally:
+        lookup.close()

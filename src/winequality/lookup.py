@@ -48,7 +48,7 @@ class ModelLookup:
             )
         except OSError as exc:
             raise WineqError(
-                f"could not start the model lookup ({exc}); is {sys.executable} intact?"
+                f"could not start the model lookup process ({exc}); is {sys.executable} intact?"
             ) from exc
         try:
             process.stdin.write(json.dumps(request).encode())
@@ -62,8 +62,12 @@ class ModelLookup:
         from winequality.service import ModelSource
 
         process = self._process
-        header = process.stdout.readline()
-        answer = json.loads(header) if header.strip() else None
+        try:
+            answer = json.loads(process.stdout.readline())
+        except ValueError:  # nothing, or not the answer: the child failed before answering
+            answer = None
+        if not isinstance(answer, dict):
+            answer = None
         content = process.stdout.read(answer["size"]) if answer and "size" in answer else b""
         code = process.wait()
         if answer is None:
