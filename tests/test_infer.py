@@ -286,3 +286,15 @@ def test_a_lookup_process_that_dies_without_an_answer_is_one_clear_error(champio
             lookup.result()
     finally:
         lookup.close()
+
+
+def test_keep_holds_only_the_first_wines_but_predicts_them_all(champion, uci_file):
+    from winequality.service import WineService
+    from winequality.settings import load_settings
+
+    service = WineService(load_settings(champion))
+    whole = service.infer(uci_file, color="red")
+    first = service.infer(uci_file, color="red", keep=5)
+    assert whole.rows == first.rows == 22 and len(whole.frame) == 22
+    assert first.frame.equals(whole.frame.iloc[:5])
+    assert first.metrics == whole.metrics  # every wine still counts in RMSE and MAE

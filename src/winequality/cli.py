@@ -317,12 +317,23 @@ def infer(
             output=output,
             stream=None if (output or on_terminal) else sys.stdout,
             on_chunk=on_chunk,
+            keep=TABLE_ROWS,
         )
     finally:
         if progress is not None:
             progress.stop()
     if result.frame is not None:
-        _print_predictions(result.frame, f"{result.rows:,} wines, model {result.model.label}")
+        shown = len(result.frame)
+        title = f"{result.rows:,} wines, model {result.model.label}"
+        if shown < result.rows:
+            title = f"the first {shown:,} of {title}"
+        _print_predictions(result.frame, title)
+        if shown < result.rows:
+            typer.echo(
+                f"{result.rows - shown:,} more wines were predicted but not shown; "
+                "--output FILE writes them all.",
+                err=True,
+            )
     note = f"Predicted {result.rows:,} wines with {result.model.label} (md5 {result.model.md5})"
     if result.output is not None:
         note += f" → {result.output}"
@@ -332,6 +343,9 @@ def infer(
             f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
             err=True,
         )
+
+
+TABLE_ROWS = 100  # wines shown on a terminal; --output or a pipe gets every one
 
 
 def _print_predictions(frame, title: str) -> None:

@@ -527,9 +527,12 @@ class WineService:
         output: Optional[Path] = None,
         stream: Optional[TextIO] = None,
         on_chunk: Optional[Callable[[int, int], None]] = None,
+        keep: Optional[int] = None,
     ) -> InferResult:
         """Predict quality for every wine in `input_path` with exactly the registered bytes.
 
+        Without `output` or `stream`, the result's frame holds the wines and predictions:
+        all of them, or the first `keep` (memory stays flat however long the file is).
         `on_chunk(rows, bytes_read)` is called after each chunk, for progress.
         """
         from winequality.schema import TARGET, sniff_separator
@@ -574,9 +577,9 @@ class WineService:
                     if rows == 0:
                         sink.write(chunk.header + column + b"\n")
                     sink.write(_with_column(chunk.lines, predicted, sep))
-                else:
+                elif keep is None or rows < keep:
                     frame[PREDICTION] = np.round(predicted, 4)
-                    collected.append(frame)
+                    collected.append(frame if keep is None else frame.iloc[: keep - rows])
                 rows += len(frame)
                 if on_chunk is not None:
                     on_chunk(rows, chunk.offset)
