@@ -3,7 +3,7 @@
 `wineq infer` needs two things before its first prediction: torch, about 2 s to import,
 and the model's bytes, which take MLflow's registry and DVC, 3-4 s of imports and queries
 on a laptop's SQLite store. In a child process the two overlap on two cores, and the
-memory MLflow and DVC hold (the child peaks near 260 MB; in one process with torch and
+memory MLflow and DVC hold (the child peaks at about 250 MB; in one process with torch and
 pandas they added about 130 MB) is returned before the first wine is read, so it never
 adds to the memory of the prediction loop (bench/infer_scale.py measures both).
 
