@@ -205,7 +205,7 @@ def _runs_table(runs, title: str):
     names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered")
     for i, column in enumerate(names):
         if column in ("run", "epochs", "rmse", "mae"):  # never cut short on a narrow terminal
-            width = max(len(column), *(len(row[i]) for row in rows))
+            width = max([len(column), *(len(row[i]) for row in rows)])
             table.add_column(column, no_wrap=True, min_width=width)
         else:
             table.add_column(column, overflow="fold")
@@ -214,12 +214,16 @@ def _runs_table(runs, title: str):
     return table
 
 
-def _print_table(table) -> None:
+def _natural_width(console, table) -> int:
+    """The width `table` takes when nothing limits it."""
+    return console.measure(table, options=console.options.update(max_width=10_000)).maximum
+
+
+def _print_table(table, console=None) -> None:
     """On a terminal, fit its width; into a pipe or file, print the table whole."""
-    console = _console()
+    console = console or _console()
     if not console.is_terminal:
-        natural = console.measure(table, options=console.options.update(max_width=10_000))
-        console.width = max(console.width, natural.maximum)
+        console.width = max(console.width, _natural_width(console, table))
     console.print(table)
 
 
@@ -365,8 +369,7 @@ def _print_predictions(frame, title: str) -> None:
 
     console = _console()
     table = table_of([str(c) for c in frame.columns], numbered=False)
-    wide = console.measure(table, options=console.options.update(max_width=10_000)).maximum
-    if console.is_terminal and wide > console.width:
+    if console.is_terminal and _natural_width(console, table) > console.width:
         from winequality.schema import COLOR, TARGET
 
         kept = [c for c in (COLOR, TARGET, "predicted_quality") if c in frame.columns]
@@ -376,9 +379,7 @@ def _print_predictions(frame, title: str) -> None:
             f"{hidden} columns are hidden to fit the terminal; --output FILE writes them all.",
             err=True,
         )
-    elif not console.is_terminal:
-        console.width = max(console.width, wide)
-    console.print(table)
+    _print_table(table, console)
 
 
 @app.command()

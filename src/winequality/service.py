@@ -535,9 +535,9 @@ class WineService:
         all of them, or the first `keep` (memory stays flat however long the file is).
         `on_chunk(rows, bytes_read)` is called after each chunk, for progress.
         """
-        from winequality.schema import TARGET, sniff_separator
+        from winequality.schema import COLORS, TARGET, sniff_separator
 
-        if color is not None and color not in ("red", "white"):
+        if color is not None and color not in COLORS:
             raise DataError(f"--color {color!r}: use red or white")
         if not input_path.is_file():
             raise DataError(f"{input_path} does not exist; give the path of a CSV of wines")
