@@ -34,7 +34,7 @@ preload = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
 t0 = time.perf_counter()
 import torch, pandas, mlflow, dvc.repo
 from winequality import model as nn_model
-from winequality.service import WineService
+from winequality.resolve import ModelResolver
 from winequality.settings import load_settings
 for name in preload:
     try:
@@ -43,9 +43,9 @@ for name in preload:
         pass  # an alias some package registered in sys.modules, not importable by name
 before = set(sys.modules)
 t1 = time.perf_counter()
-service = WineService(load_settings())
-source = service.resolve_model()
-net = nn_model.from_bytes(service.store.fetch(source.path, source.md5))
+resolver = ModelResolver.from_settings(load_settings())
+source = resolver.source()
+net = nn_model.from_bytes(resolver.fetch(source))
 t2 = time.perf_counter()
 loaded = sorted(set(sys.modules) - before)
 print(json.dumps({"imports": t1 - t0, "fetch": t2 - t1, "loaded": loaded}))

@@ -12,18 +12,24 @@ import sys
 import numpy as np
 
 from winequality import model as nn_model
-from winequality.data import TARGET, group_ids, grouped_split, load_training_frame
-from winequality.service import TrainOptions, validation_split
+from winequality.data import (
+    TARGET,
+    group_ids,
+    grouped_split,
+    load_training_frame,
+    validation_split,
+)
+from winequality.params import TrainParams
 from winequality.settings import Settings
 
 epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 with open("data/wine-quality.csv") as handle:
     frame = load_training_frame(handle, "data/wine-quality.csv")
-options = TrainOptions(epochs=epochs)
+options = TrainParams(epochs=epochs)
 groups = group_ids(frame)
 rest, test = grouped_split(groups, options.test_size, Settings.model_fields["split_seed"].default)
 fit_rows, val_rows = validation_split(groups, rest, options.seed)
 x, y = nn_model.frame_inputs(frame), frame[TARGET].to_numpy(dtype=np.float64)
-net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options.config())
+net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options)
 rmse = nn_model.regression_metrics(y[test], nn_model.predict(net, x[test]))["rmse"]
 print(f"test RMSE {rmse:.4f}")

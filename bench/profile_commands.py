@@ -21,7 +21,7 @@ from infer_scale import write_wines
 PHASES = {
     "train": [
         ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
-        ("git state", "service.py", "git_state"),
+        ("git state", "train.py", "git_state"),
         ("DVC: pull data", "store.py", "pull_data"),
         ("DVC: read data (dvc.api.open)", "data.py", "load_training_frame"),
         ("MLflow: connect + start run", "tracking.py", "start_run"),
@@ -36,18 +36,19 @@ PHASES = {
     "infer": [
         ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
         ("start the lookup process", "lookup.py", "start"),
-        ("load torch + wait for the lookup + load weights", "service.py", "inference_model"),
+        ("load torch + wait for the lookup", "lookup.py", "result"),
+        ("load weights", "model.py", "from_bytes"),
         ("read + parse + validate chunks", "data.py", "read_wine_chunks"),
         ("encode inputs", "model.py", "frame_inputs"),
         ("predict: whole", "model.py", "predict"),
         ("predict: ensemble of MLPs", "model.py", "forward_members"),
         ("predict: nearest wines", "model.py", "neighbour_mean"),
-        ("write lines + predictions", "service.py", "_with_column"),
+        ("write lines + predictions", "infer.py", "_with_column"),
     ],
     # the child process of `wineq infer` that finds the model (winequality/lookup.py)
     "infer: model lookup process": [
         ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
-        ("MLflow: resolve model", "service.py", "resolve_model"),
+        ("MLflow: resolve model", "resolve.py", "source"),
         ("DVC: fetch bytes", "store.py", "fetch"),
     ],
 }

@@ -35,8 +35,9 @@ from winequality.data import (
     group_ids,
     load_training_frame,
     read_source,
+    validation_split,
 )
-from winequality.service import TrainOptions, validation_split
+from winequality.params import TrainParams
 
 # Cortez et al. 2009, Table 2 (20 runs of 5-fold cross-validation; MR, NN, SVM)
 PAPER = {
@@ -63,9 +64,9 @@ def fit_predict(name, data, train_rows, test_rows, seed=0):
     """Predictions for `test_rows` of a model trained on `train_rows`."""
     if name == "wineq":
         fit_rows, val_rows = validation_split(data["groups"], train_rows, seed)
-        options = TrainOptions(seed=seed)  # the defaults of `wineq train --epochs 50`
+        options = TrainParams(seed=seed)  # the defaults of `wineq train --epochs 50`
         x, y = data["x_nn"], data["y"]
-        net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options.config())
+        net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options)
         return nn_model.predict(net, x[test_rows])
     model = make_model(name)
     model.fit(data["x_raw"][train_rows], data["y"][train_rows])

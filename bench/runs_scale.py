@@ -37,11 +37,13 @@ def populate(root: Path, n: int) -> list[str]:
     from mlflow.tracking import MlflowClient
 
     from winequality.settings import load_settings
+    from winequality.tracking import tracking_store
 
     settings = load_settings(root)
-    client = MlflowClient(settings.resolved_tracking_uri)
+    store = tracking_store(settings.tracking_uri, settings.project_dir)
+    client = MlflowClient(store.uri)
     experiment = client.create_experiment(
-        settings.experiment, artifact_location=settings.default_artifact_location
+        settings.experiment, artifact_location=store.artifact_location
     )
     start = int(time.time() * 1000) - n * 60_000
     ids = []

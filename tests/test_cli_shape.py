@@ -53,6 +53,6 @@ def test_register_help_says_what_the_bar_means(cli):
 def test_outside_a_project_is_a_one_line_error(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = cli("runs")
-    assert result.exit_code == 2
+    assert result.exit_code == 9
     assert result.stderr.startswith("Error: no wineq project at")
     assert len(result.stderr.strip().splitlines()) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -64,7 +66,7 @@ def test_output_is_each_input_line_verbatim_plus_the_prediction(champion, cli, t
 
 
 def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, uci_file):
-    run_id = champion and cli("runs", "--json").stdout.split('"run_id": "')[1][:32]
+    run_id = json.loads(cli("runs", "--json").stdout)[0]["run_id"]
     outputs = [
         cli("infer", uci_file, "--color", "red").stdout,
         cli("infer", uci_file, "--color", "red", "--model", "wine-quality@champion").stdout,
@@ -85,7 +87,7 @@ def test_an_unregistered_model_is_a_clear_error(project, cli, uci_file):
         "Error: model wine-quality@champion is not registered in sqlite:///"
     )
     result = cli("infer", uci_file, "--color", "red", "--model", "nonsense")
-    assert result.exit_code == 1 and "use NAME@ALIAS or NAME/VERSION" in result.stderr
+    assert result.exit_code == 2 and "use NAME@ALIAS, NAME/VERSION" in result.stderr
 
 
 def _rows(n=3):
@@ -160,7 +162,7 @@ def test_a_missing_file_and_a_bad_color_flag(champion, cli, tmp_path, uci_file):
     result = cli("infer", tmp_path / "nope.csv")
     assert result.exit_code == 3 and "does not exist" in result.stderr
     result = cli("infer", uci_file, "--color", "rose")
-    assert result.exit_code == 3 and result.stderr == "Error: --color 'rose': use red or white\n"
+    assert result.exit_code == 2 and result.stderr == "Error: --color 'rose': use red or white\n"
 
 
 def test_altered_bytes_are_refused_with_the_model_and_hash(champion, cli, uci_file):

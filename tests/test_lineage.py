@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from conftest import GIT, HEADER, run, synthetic_wines, tracker_for
 
 
 def _register_new_run(cli, seed: int) -> str:
-    result = cli("train", "--epochs", "3", "--seed", str(seed))
+    result = cli("train", "--epochs", "3", "--seed", str(seed), "--json")
     assert result.exit_code == 0, result.stderr
-    run_id = result.stdout.split()[1].rstrip(":")
+    run_id = json.loads(result.stdout)["run_id"]
     result = cli("register", "--min-rmse", "5", "--run-id", run_id)
     assert result.exit_code == 0, result.stderr
     return run_id

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from winequality import model as nn_model
+from winequality.params import TrainParams
 
 
 def _data(n=300, seed=0):
@@ -20,7 +21,7 @@ def _data(n=300, seed=0):
 
 def test_a_saved_model_reloads_to_the_same_predictions():
     x, y = _data()
-    config = nn_model.TrainConfig(epochs=3, members=2, frequencies=4, embedding=4)
+    config = TrainParams(epochs=3, members=2, frequencies=4, embedding=4)
     net, history = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
     assert 0.0 <= history.blend <= 1.0
     assert len(net.memory_y) == 300  # every training wine is remembered
@@ -30,7 +31,7 @@ def test_a_saved_model_reloads_to_the_same_predictions():
 
 def test_format_3_models_still_load_and_predict_as_before():
     x, y = _data(seed=1)
-    config = nn_model.TrainConfig(epochs=2, members=2, frequencies=4, embedding=4, neighbours=0)
+    config = TrainParams(epochs=2, members=2, frequencies=4, embedding=4, neighbours=0)
     net, _ = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
     bundle = torch.load(io.BytesIO(nn_model.to_bytes(net, config.hidden)), weights_only=True)
     bundle["format_version"] = 3  # as written before the nearest-neighbour blend
@@ -45,9 +46,7 @@ def test_format_3_models_still_load_and_predict_as_before():
 
 def test_format_4_models_keep_their_inverse_distance_weights():
     x, y = _data(seed=2)
-    config = nn_model.TrainConfig(
-        epochs=2, members=2, frequencies=4, embedding=4, neighbour_power=1.0
-    )
+    config = TrainParams(epochs=2, members=2, frequencies=4, embedding=4, neighbour_power=1.0)
     net, _ = nn_model.fit(x[:240], y[:240], x[240:], y[240:], config)
     bundle = torch.load(io.BytesIO(nn_model.to_bytes(net, config.hidden)), weights_only=True)
     bundle["format_version"] = 4  # as written before the neighbour weights had a power

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from winequality.settings import load_settings
+from winequality.tracking import tracking_store
 
 
 def test_defaults_come_from_the_project_found_upwards(project):
@@ -10,7 +11,9 @@ def test_defaults_come_from_the_project_found_upwards(project):
     nested.mkdir(parents=True)
     settings = load_settings(nested)
     assert settings.project_dir == project
-    assert settings.resolved_tracking_uri == f"sqlite:///{project / 'mlflow.db'}?timeout=60"
+    store = tracking_store(settings.tracking_uri, settings.project_dir)
+    assert store.uri == f"sqlite:///{project / 'mlflow.db'}?timeout=60"
+    assert store.display == f"sqlite:///{project / 'mlflow.db'}"  # what users see
     assert (settings.experiment, settings.model_name) == ("wine-quality", "wine-quality")
     assert settings.data_source.startswith("https://archive.ics.uci.edu/")
 
@@ -36,6 +39,6 @@ def test_the_experiment_setting_reaches_the_runs(project, cli, monkeypatch):
 def test_a_bad_setting_is_a_one_line_error(project, cli, monkeypatch):
     monkeypatch.setenv("WINEQ_SPLIT_SEED", "abc")
     result = cli("runs")
-    assert result.exit_code == 2
+    assert result.exit_code == 9
     assert result.stderr.startswith("Error: setting split_seed (WINEQ_SPLIT_SEED):")
     assert len(result.stderr.strip().splitlines()) == 1

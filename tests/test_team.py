@@ -3,6 +3,7 @@ on moto's standalone server, concurrent trainers, and clean failures."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -92,7 +93,7 @@ def check_trainers(processes, clone_for_fetch: Path, tracker) -> list:
     for p, (out, err) in zip(processes, outputs, strict=True):
         assert p.returncode == 0, err
         assert "locked" not in err.lower() and "lock" not in out.lower(), err
-    run_ids = [out.split()[1].rstrip(":") for out, _ in outputs]
+    run_ids = [json.loads(out)["run_id"] for out, _ in outputs]
     runs = [tracker.get_run(r) for r in run_ids]
     assert all(r.status == "FINISHED" for r in runs)
     hashes = [r.lineage["model_md5"] for r in runs]
@@ -113,9 +114,9 @@ def test_the_whole_workflow_on_a_sqlite_server_and_an_s3_remote(
     endpoint, client = s3
     use_s3_remote(project, endpoint, "workflow")
     monkeypatch.setenv("WINEQ_TRACKING_URI", sqlite_server)
-    result = cli("train", "--epochs", "3")
+    result = cli("train", "--epochs", "3", "--json")
     assert result.exit_code == 0, result.stderr
-    run_id = result.stdout.split()[1].rstrip(":")
+    run_id = json.loads(result.stdout)["run_id"]
     result = cli("register", "--min-rmse", "5")
     assert result.exit_code == 0, result.stderr
     tracker = tracker_for(project)
@@ -175,7 +176,7 @@ def test_four_trainers_in_one_work_tree_on_a_server_and_s3(
     use_s3_remote(project, s3[0], "four")
     env = {"WINEQ_TRACKING_URI": sqlite_server, "WINEQ_EXPERIMENT": "four-at-once"}
     processes = [
-        wineq("train", "--epochs", "3", "--seed", str(seed), cwd=project, env=env)
+        wineq("train", "--epochs", "3", "--seed", str(seed), "--json", cwd=project, env=env)
         for seed in range(4)
     ]
     clone = fresh_clone(project, tmp_path / "checker")
@@ -189,7 +190,7 @@ def test_two_clones_share_a_server_and_an_s3_remote(project, sqlite_server, s3, 
     clones = [fresh_clone(project, tmp_path / f"clone{i}") for i in range(3)]
     env = {"WINEQ_TRACKING_URI": sqlite_server, "WINEQ_EXPERIMENT": "two-clones"}
     processes = [
-        wineq("train", "--epochs", "3", "--seed", str(10 + i), cwd=clones[i % 2], env=env)
+        wineq("train", "--epochs", "3", "--seed", str(10 + i), "--json", cwd=clones[i % 2], env=env)
         for i in range(4)
     ]
     run(["dvc", "pull", "-q", "data.dvc"], clones[2], env={**os.environ, **S3_ENV})
@@ -199,7 +200,7 @@ def test_two_clones_share_a_server_and_an_s3_remote(project, sqlite_server, s3, 
 
 def test_four_trainers_on_the_embedded_sqlite_store(project, tmp_path):
     processes = [
-        wineq("train", "--epochs", "3", "--seed", str(seed), cwd=project, env={})
+        wineq("train", "--epochs", "3", "--seed", str(seed), "--json", cwd=project, env={})
         for seed in range(4)
     ]
     clone = fresh_clone(project, tmp_path / "checker")

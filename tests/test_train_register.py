@@ -14,9 +14,9 @@ from conftest import md5_of, run, tracker_for
 
 
 def _train(cli, *args):
-    result = cli("train", "--epochs", "3", *args)
+    result = cli("train", "--epochs", "3", "--json", *args)
     assert result.exit_code == 0, result.stderr
-    return result.stdout.split()[1].rstrip(":")  # "Run <id>: ..."
+    return json.loads(result.stdout)["run_id"]
 
 
 def test_train_records_params_metrics_and_lineage(project, cli, remote_dir):
@@ -87,15 +87,20 @@ def test_train_without_data_says_to_import_it(project, cli, tmp_path):
 
 def test_train_rejects_bad_options_before_doing_anything(project, cli):
     result = cli("train", "--epochs", "0")
-    assert result.exit_code == 1 and result.stderr == "Error: --epochs must be at least 1\n"
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --epochs 0: must be at least 1 (see `wineq train --help`)\n"
     result = cli("train", "--hidden", "64,x")
     assert result.exit_code == 2 and "64,64" in result.stderr
+    result = cli("train", "--epochs", "x")  # typer's own check: the same kind, the same code
+    assert result.exit_code == 2 and result.stderr.startswith("Error: Invalid value for '--epochs'")
+    assert len(result.stderr.strip().splitlines()) == 1
     assert tracker_for(project).search_runs() == []
 
 
 def test_ctrl_c_marks_the_run_killed_and_keeps_the_old_model(project, cli):
     from winequality.errors import Interrupted
-    from winequality.service import TrainOptions, WineService
+    from winequality.params import TrainParams
+    from winequality.service import WineService
     from winequality.settings import load_settings
 
     _train(cli)
@@ -107,7 +112,7 @@ def test_ctrl_c_marks_the_run_killed_and_keeps_the_old_model(project, cli):
             raise KeyboardInterrupt
 
     with pytest.raises(Interrupted, match="ended as KILLED"):
-        WineService(load_settings()).train(TrainOptions(epochs=5, seed=9), interrupt)
+        WineService(load_settings()).train(TrainParams(epochs=5, seed=9), interrupt)
     newest = tracker_for(project).search_runs()[0]
     assert newest.status == "KILLED" and newest.params["seed"] == "9"
     assert model.read_bytes() == before
@@ -207,4 +212,4 @@ def test_runs_pages_through_the_newest_first(project, cli):
     assert "page 2" in cli("runs", "--limit", "2", "--page", "2").stdout
     assert "No runs on page 3" in cli("runs", "--limit", "2", "--page", "3").stdout
     result = cli("runs", "--page", "0")
-    assert result.exit_code == 1 and "--page must be at least 1" in result.stderr
+    assert result.exit_code == 2 and result.stderr == "Error: --page 0: must be at least 1\n"

@@ -1,12 +1,13 @@
 """The `wineq` command: parse options, call the service once, render the result.
 
-Only typer, the standard library and `errors` are imported here; settings (pydantic),
-torch, mlflow, dvc and pandas load inside the commands that need them, so `--help` costs
-little more than importing typer (measured by bench/startup.py).
+Only typer, the standard library, `errors` and `params` (plain dataclasses) are imported
+here; settings (pydantic), torch, mlflow, dvc and pandas load inside the commands that
+need them, so `--help` costs little more than importing typer (bench/startup.py).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -16,15 +17,28 @@ import typer
 from typer.core import TyperGroup
 
 from winequality import __version__
-from winequality.errors import WineqError
+from winequality.errors import UsageError, WineqError
+from winequality.params import DEFAULTS, TrainParams, knobs, option
+
+# typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
+# whichever click typer uses.
+_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class _Group(TyperGroup):
-    """Turns every WineqError into `Error: ...` on stderr and the error's exit code."""
+    """Turns every WineqError into `Error: ...` on stderr and the error's exit code, and
+    click's usage errors into the same one line with exit code 2."""
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
+        except _CLICK_USAGE_ERROR as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `wineq data`: the help, as usual
+                raise
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            message = exc.format_message().rstrip(".")
+            typer.echo(f"Error: {message} (see `{where} --help`)", err=True)
+            raise typer.Exit(UsageError.exit_code) from None
         except WineqError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
@@ -75,6 +89,10 @@ def _service(**overrides):
     return WineService(load_settings(**overrides))
 
 
+def _print_json(value) -> None:
+    typer.echo(json.dumps(value, indent=2))
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
 
@@ -110,46 +128,25 @@ def data_import(
     """
     stored, rows = _service().import_data(source)
     typer.echo(f"Imported {rows:,} wines into data/wine-quality.csv (data.dvc md5 {stored.md5}).")
-    typer.echo(f"Pushed to DVC remote {stored.remote!r}. Commit data.dvc to record this version.")
+    if stored.changed:
+        typer.echo(
+            f"Pushed to DVC remote {stored.remote!r}. Commit data.dvc to record this version."
+        )
+    else:
+        typer.echo(
+            f"Pushed to DVC remote {stored.remote!r}. data.dvc already records this version."
+        )
 
 
-def _hidden(value: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(part) for part in value.split(",") if part.strip())
-    except ValueError:
-        raise typer.BadParameter("use layer widths separated by commas, e.g. 64,64") from None
-    return widths
-
-
-@app.command()
-def train(
-    epochs: int = typer.Option(50, help="Passes over the training split."),
-    lr: float = typer.Option(5e-4, help="AdamW learning rate."),
-    batch_size: int = typer.Option(64, help="Wines per gradient step."),
-    hidden: str = typer.Option("64,64", help="Hidden layer widths, comma-separated."),
-    weight_decay: float = typer.Option(1e-2, help="AdamW weight decay."),
-    members: int = typer.Option(8, help="Networks in the ensemble (trained together, averaged)."),
-    seed: int = typer.Option(0, help="Seed of the training (the test split stays fixed)."),
-    test_size: float = typer.Option(0.2, help="Share of wines held out for the test metrics."),
-) -> None:
+def train(as_json: bool = False, **values) -> None:
     """Train on the DVC-tracked data, score on held-out wines, store the model, log the run.
 
     Example: wineq train --epochs 50 --seed 1
     """
     from rich.progress import MofNCompleteColumn, TextColumn
 
-    from winequality.service import TrainOptions
-
-    options = TrainOptions(
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        hidden=_hidden(hidden),
-        seed=seed,
-        test_size=test_size,
-        weight_decay=weight_decay,
-        members=members,
-    )
+    params = TrainParams.from_text({name: str(value) for name, value in values.items()})
+    service = _service()
     console = _console(stderr=True)
     progress = None
     if console.is_terminal:
@@ -159,7 +156,7 @@ def train(
             MofNCompleteColumn(),
             TextColumn("epochs  train {task.fields[train]:.4f}  val {task.fields[val]:.4f}"),
         )
-        task = progress.add_task("train", total=epochs, train=float("nan"), val=float("nan"))
+        task = progress.add_task("train", total=params.epochs, train=float("nan"), val=float("nan"))
 
     def on_epoch(epoch: int, train_loss: float, val_loss: float) -> None:
         if progress is not None:
@@ -168,10 +165,13 @@ def train(
             progress.update(task, completed=epoch, train=train_loss, val=val_loss)
 
     try:
-        result = _service().train(options, on_epoch)
+        result = service.train(params, on_epoch)
     finally:
         if progress is not None:
             progress.stop()
+    if as_json:
+        _print_json(result.as_dict())
+        return
     m = result.metrics
     typer.echo(
         f"Run {result.run_id}: test RMSE {m['test_rmse']:.4f}, MAE {m['test_mae']:.4f}, "
@@ -183,14 +183,50 @@ def train(
             typer.echo(
                 f"  {colour:5s} RMSE {m[f'test_rmse_{colour}']:.4f}, MAE {m[f'test_mae_{colour}']:.4f}"
             )
-    typer.echo(f"Model {result.model_path} md5 {result.model_md5} stored in DVC and pushed.")
+    typer.echo(
+        f"Model {result.model_path} md5 {result.model_md5} stored in DVC and pushed; "
+        f"run {result.run_id[:8]} in MLflow is its record (nothing to commit)."
+    )
 
 
-def _runs_table(runs, title: str):
+def _train_signature() -> inspect.Signature:
+    """train's options, generated from params.TrainParams: one definition of each."""
+    options = []
+    for name, spec in knobs():
+        default = getattr(DEFAULTS, name)
+        kind = type(default) if isinstance(default, (int, float)) else str
+        options.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=typer.Option(
+                    default if kind is not str else spec.format(default),
+                    option(name),
+                    help=spec.help,
+                ),
+                annotation=kind,
+            )
+        )
+    as_json = inspect.Parameter(
+        "as_json",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(False, "--json", help="Print the result as JSON."),
+        annotation=bool,
+    )
+    return inspect.Signature([*options, as_json])
+
+
+train.__signature__ = _train_signature()
+app.command()(train)
+
+
+def _runs_table(runs, title: str, numbered: bool = False):
+    """The runs as a table; `numbered` adds a row number to pick by (`register --manual`)."""
     from rich.table import Table
 
     rows = [
         (
+            *([str(number)] if numbered else []),
             r.run_id[:8],
             (r.start or "")[:19].replace("T", " "),
             r.status,
@@ -199,12 +235,14 @@ def _runs_table(runs, title: str):
             "" if r.mae is None else f"{r.mae:.4f}",
             " ".join(r.registered),
         )
-        for r in runs
+        for number, r in enumerate(runs, start=1)
     ]
     table = Table(title=title)
     names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered")
+    if numbered:
+        names = ("#", *names)
     for i, column in enumerate(names):
-        if column in ("run", "epochs", "rmse", "mae"):  # never cut short on a narrow terminal
+        if column in ("#", "run", "epochs", "rmse", "mae"):  # never cut short when narrow
             width = max([len(column), *(len(row[i]) for row in rows)])
             table.add_column(column, no_wrap=True, min_width=width)
         else:
@@ -227,6 +265,24 @@ def _print_table(table, console=None) -> None:
     console.print(table)
 
 
+def _pick_run(runs) -> str:
+    """The run a user picks from the numbered table: a row number, or an id (prefix)."""
+    try:
+        answer = typer.prompt(
+            "Run to register (row number, or run id or prefix)", default="", show_default=False
+        ).strip()
+    except typer.Abort:
+        answer = ""  # end of input
+    if not answer:
+        raise UsageError("no run chosen; type a row number or a run id, or use --run-id")
+    if answer.isdigit() and len(answer) < 4:  # run id prefixes have at least 4 characters
+        number = int(answer)
+        if not 1 <= number <= len(runs):
+            raise UsageError(f"row {number}: pick a row between 1 and {len(runs)}")
+        return runs[number - 1].run_id
+    return answer
+
+
 @app.command()
 def register(
     min_rmse: float = typer.Option(
@@ -236,6 +292,7 @@ def register(
         None, "--run-id", help="Register this run (id or prefix)."
     ),
     manual: bool = typer.Option(False, "--manual", help="Show the runs and ask which one."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Register the best run at or below --min-rmse as the champion (bytes stay in DVC).
 
@@ -246,9 +303,12 @@ def register(
         runs = service.list_runs(limit=50).runs
         if not runs:
             raise WineqError("no runs yet; run `wineq train` first")
-        _print_table(_runs_table(runs, "runs"))
-        run_id = typer.prompt("Run to register (id or prefix)")
+        _print_table(_runs_table(runs, "runs", numbered=True))
+        run_id = _pick_run(runs)
     result = service.register(min_rmse, run_id)
+    if as_json:
+        _print_json(result.as_dict())
+        return
     v = result.version
     verb = "already registered as" if result.reused else "registered as"
     typer.echo(
@@ -258,11 +318,39 @@ def register(
     typer.echo(f"Model bytes: DVC {v.lineage.get('model_path')} md5 {v.lineage.get('model_md5')}.")
 
 
+def _pick_version(service) -> str:
+    """A registered version picked from a table: a number, NAME/VERSION or NAME@ALIAS."""
+    from rich.table import Table
+
+    versions = service.model_choices()
+    if not versions:
+        raise WineqError("no registered versions yet; run `wineq register` first")
+    table = Table(title=f"registered versions of {versions[0].name}")
+    for column in ("version", "aliases", "run", "model md5"):
+        table.add_column(column)
+    for v in versions:
+        table.add_row(
+            v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
+        )
+    _console(stderr=True).print(table)
+    try:
+        chosen = typer.prompt(
+            "Version (number, NAME/VERSION or NAME@ALIAS)", default=versions[0].version
+        ).strip()
+    except typer.Abort:
+        raise UsageError("no version chosen; type a version number, or use --model") from None
+    return chosen
+
+
 @app.command()
 def infer(
-    file: Path = typer.Argument(..., help="CSV of wines: UCI format (;) or comma-separated."),
+    file: str = typer.Argument(
+        ..., help="CSV of wines: UCI format (;) or comma-separated; - reads standard input."
+    ),
     model: Optional[str] = typer.Option(
-        None, "--model", help="NAME@ALIAS or NAME/VERSION [default: <model name>@champion]."
+        None,
+        "--model",
+        help="NAME@ALIAS, NAME/VERSION or a version number [default: <model name>@champion].",
     ),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Use the model of this run."),
     interactive: bool = typer.Option(False, "--interactive", help="Pick a registered version."),
@@ -277,33 +365,25 @@ def infer(
 
     Example: wineq infer wines.csv --model wine-quality/1 --output predictions.csv
     """
+    from winequality.schema import COLORS
+
+    if color is not None and color not in COLORS:
+        raise UsageError(f"--color {color!r}: use red or white")
     service = _service()
     if interactive:
-        from rich.table import Table
-
-        versions = service.model_choices()
-        if not versions:
-            raise WineqError("no registered versions yet; run `wineq register` first")
-        table = Table(title="registered versions")
-        for column in ("version", "aliases", "run", "model md5"):
-            table.add_column(column)
-        for v in versions:
-            table.add_row(
-                v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
-            )
-        _console().print(table)
-        chosen = typer.prompt("Version", default=versions[0].version)
-        model = f"{versions[0].name}/{chosen}"
+        model = _pick_version(service)
+    from_stdin = file == "-"
+    wines = sys.stdin.buffer if from_stdin else Path(file)
     on_terminal = output is None and sys.stdout.isatty()
     progress = None
     console = _console(stderr=True)
-    if console.is_terminal and file.is_file():
+    if console.is_terminal and not from_stdin and wines.is_file():
         from rich.progress import DownloadColumn, TextColumn
 
         progress = _progress(
             console, "predicting", DownloadColumn(), TextColumn("{task.fields[rows]:,} wines")
         )
-        task = progress.add_task("infer", total=file.stat().st_size, rows=0, start=False)
+        task = progress.add_task("infer", total=wines.stat().st_size, rows=0, start=False)
 
     def on_chunk(rows: int, offset: int) -> None:
         if progress is not None:
@@ -314,7 +394,7 @@ def infer(
 
     try:
         result = service.infer(
-            file,
+            wines,
             model=model,
             run_id=run_id,
             color=color,
@@ -322,6 +402,7 @@ def infer(
             stream=None if (output or on_terminal) else sys.stdout,
             on_chunk=on_chunk,
             keep=TABLE_ROWS,
+            lookup="process",
         )
     finally:
         if progress is not None:
@@ -395,7 +476,7 @@ def runs(
     service = _service()
     found = service.list_runs(limit, page)
     if as_json:
-        typer.echo(json.dumps([r.as_dict() for r in found.runs], indent=2))
+        _print_json([r.as_dict() for r in found.runs])
         return
     experiment = service.settings.experiment
     if not found.runs:
@@ -408,3 +489,7 @@ def runs(
     _print_table(_runs_table(found.runs, title))
     if found.more:
         typer.echo(f"More runs: wineq runs --limit {limit} --page {page + 1}", err=True)
+
+
+# The design card called the listing `list-runs`; both names work, `runs` is documented.
+app.command("list-runs", hidden=True)(runs)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from winequality.errors import DataError
-from winequality.schema import COLOR, COLORS, FEATURES, TARGET, sniff_separator
+from winequality.params import VAL_FRACTION
+from winequality.schema import COLOR, COLORS, FEATURES, TARGET, WineInput, column_mapping
 
 
 @dataclass(frozen=True)
@@ -104,21 +103,6 @@ def build_csv(raw: dict[str, bytes]) -> bytes:
     return (f'{header};"{COLOR}"\n' + "\n".join(lines) + "\n").encode("ascii")
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write `content` to `path` so readers see the old file or the new one, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ---------------------------------------------------------------- splits
 
 
@@ -139,14 +123,16 @@ def grouped_split(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.nd
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
+def validation_split(groups: np.ndarray, rows: np.ndarray, seed: int):
+    """Split training `rows` into (fit, validation) rows, grouped, seeded by the training seed.
+
+    `wineq train` and the quality benchmark both use this, so they train the same way.
+    """
+    fit_pos, val_pos = grouped_split(groups[rows], VAL_FRACTION, seed)
+    return rows[fit_pos], rows[val_pos]
+
+
 # ---------------------------------------------------------------- reading CSVs
-
-
-def _normalise(name: str) -> str:
-    return " ".join(name.strip().strip('"').replace("_", " ").split()).lower()
-
-
-_CANONICAL = {_normalise(name): name for name in FEATURES + [TARGET, COLOR]}
 
 
 @dataclass
@@ -163,49 +149,47 @@ class WineChunk:
 
 
 def read_wine_chunks(
-    path: Path,
+    wines: WineInput,
     *,
-    sep: Optional[str] = None,
     chunk_bytes: int = 2 << 20,
     color: Optional[str] = None,
     require_target: bool = False,
 ) -> Iterator[WineChunk]:
-    """Yield validated chunks of a wine CSV with their raw lines; memory stays ~chunk_bytes.
+    """Yield validated chunks of an open wine CSV with their raw lines; memory stays ~chunk_bytes.
 
     The raw lines let a caller write "the input plus a column" without re-formatting
     anything. Blank lines are skipped. Example:
-    `for chunk in read_wine_chunks(Path("wines.csv"), color="red"): ...`
+    `with open_wines(Path("wines.csv")) as wines: for chunk in read_wine_chunks(wines): ...`
     """
-    sep = sep or sniff_separator(path)
+    name, header, sep = wines.name, wines.header, wines.sep
     first_row = 1
     columns = None
-    with open(path, "rb") as handle:
-        header = handle.readline().rstrip(b"\r\n")
-        while True:
-            raw = handle.readlines(chunk_bytes)
-            if not raw:
-                break
-            lines = [line.rstrip(b"\r\n") for line in raw]
-            lines = [line for line in lines if line.strip()]
-            if not lines:
-                continue
-            frame = _parse(path, header + b"\n" + b"\n".join(lines), sep)
-            if columns is None:
-                columns = _check_columns(path, list(frame.columns), color, require_target)
-            if len(frame) != len(lines):
-                raise DataError(
-                    f"{path}: rows from line {first_row + 1} on do not match the lines (a "
-                    "quoted value spanning lines?); give one wine per line"
-                )
-            frame = _check_values(path, frame.rename(columns=columns), first_row, color)
-            yield WineChunk(frame, header, lines, handle.tell())
-            first_row += len(lines)
+    offset = wines.header_size
+    while True:
+        raw = wines.handle.readlines(chunk_bytes)
+        if not raw:
+            break
+        offset += sum(len(line) for line in raw)
+        lines = [line.rstrip(b"\r\n") for line in raw]
+        lines = [line for line in lines if line.strip()]
+        if not lines:
+            continue
+        frame = _parse(name, header + b"\n" + b"\n".join(lines), sep)
+        if columns is None:
+            columns = column_mapping(name, list(frame.columns), color, require_target)
+        if len(frame) != len(lines):
+            raise DataError(
+                f"{name}: rows from line {first_row + 1} on do not match the lines (a "
+                "quoted value spanning lines?); give one wine per line"
+            )
+        frame = _check_values(name, frame.rename(columns=columns), first_row, color)
+        yield WineChunk(frame, header, lines, offset)
+        first_row += len(lines)
     if columns is None:
-        _check_columns(path, list(_parse(path, header, sep).columns), color, require_target)
-        raise DataError(f"{path} has a header but no wines; give at least one row")
+        raise DataError(f"{name} has a header but no wines; give at least one row")
 
 
-def _parse(path: Path, content: bytes, sep: str) -> pd.DataFrame:
+def _parse(name: str, content: bytes, sep: str) -> pd.DataFrame:
     try:
         return pd.read_csv(
             io.BytesIO(content),
@@ -215,48 +199,23 @@ def _parse(path: Path, content: bytes, sep: str) -> pd.DataFrame:
             skipinitialspace=True,
         )
     except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a well-formed CSV ({str(exc).strip()})") from exc
+        raise DataError(f"{name}: not a well-formed CSV ({str(exc).strip()})") from exc
     except pd.errors.EmptyDataError as exc:
-        raise DataError(f"{path} is empty; give a CSV with a header row and wines") from exc
+        raise DataError(f"{name} is empty; give a CSV with a header row and wines") from exc
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
+        raise DataError(f"{name} is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
 
 
-def _check_columns(
-    path: Path, columns: list[str], color: Optional[str], require_target: bool
-) -> dict[str, str]:
-    mapping = {}
-    for column in columns:
-        canonical = _CANONICAL.get(_normalise(str(column)))
-        if canonical is None:
-            raise DataError(
-                f"{path}: unknown column {str(column)!r}; expected the 11 UCI features, "
-                "optionally quality and color"
-            )
-        if canonical in mapping.values():
-            raise DataError(f"{path}: column {canonical!r} appears twice")
-        mapping[column] = canonical
-    present = set(mapping.values())
-    missing = [name for name in FEATURES if name not in present]
-    if missing:
-        raise DataError(f"{path}: missing column {missing[0]!r} (needs all 11 UCI features)")
-    if COLOR not in present and color is None:
-        raise DataError(f"{path} has no 'color' column; pass --color red or --color white")
-    if require_target and TARGET not in present:
-        raise DataError(f"{path}: missing column 'quality'")
-    return mapping
-
-
-def _bad_value(path: Path, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int):
+def _bad_value(name: str, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int):
     position = int(np.flatnonzero(mask)[0])
     value = frame[column].iloc[position]
     row = first_row + position
     what = "is empty" if pd.isna(value) else f"has {str(value)!r}, not a number"
-    return DataError(f"{path}: column {column!r}, row {row} (line {row + 1}) {what}")
+    return DataError(f"{name}: column {column!r}, row {row} (line {row + 1}) {what}")
 
 
 def _check_values(
-    path: Path, frame: pd.DataFrame, first_row: int, color: Optional[str]
+    name: str, frame: pd.DataFrame, first_row: int, color: Optional[str]
 ) -> pd.DataFrame:
     for column in FEATURES + ([TARGET] if TARGET in frame else []):
         values = frame[column]
@@ -264,11 +223,11 @@ def _check_values(
             numeric = pd.to_numeric(values, errors="coerce")
             bad = numeric.isna().to_numpy()
             if bad.any():
-                raise _bad_value(path, frame, column, bad, first_row)
+                raise _bad_value(name, frame, column, bad, first_row)
             frame[column] = numeric
         bad = ~np.isfinite(frame[column].to_numpy(dtype=float))
         if bad.any():
-            raise _bad_value(path, frame, column, bad, first_row)
+            raise _bad_value(name, frame, column, bad, first_row)
     if COLOR in frame:
         colours = frame[COLOR].astype(str).str.strip().str.lower()
         bad = ~colours.isin(COLORS).to_numpy()
@@ -276,7 +235,7 @@ def _check_values(
             position = int(np.flatnonzero(bad)[0])
             row = first_row + position
             raise DataError(
-                f"{path}: column 'color', row {row} (line {row + 1}) has "
+                f"{name}: column 'color', row {row} (line {row + 1}) has "
                 f"{str(frame[COLOR].iloc[position])!r}; use red or white"
             )
         frame[COLOR] = colours
@@ -288,5 +247,5 @@ def _check_values(
 def load_training_frame(handle: IO[str], source: str) -> pd.DataFrame:
     """The whole combined data set from an open text stream, validated."""
     frame = pd.read_csv(handle, sep=";", keep_default_na=False, na_values=[""])
-    mapping = _check_columns(Path(source), list(frame.columns), None, True)
-    return _check_values(Path(source), frame.rename(columns=mapping), 1, None)
+    mapping = column_mapping(source, list(frame.columns), None, True)
+    return _check_values(source, frame.rename(columns=mapping), 1, None)

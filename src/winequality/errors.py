@@ -1,16 +1,20 @@
-"""The errors wineq reports to users: each says what happened and what to do next."""
+"""The errors wineq reports to users: each says what happened and what to do next.
+
+One exit code per kind of failure, whichever option, input or library caused it; the
+README's table of exit codes is checked against `EXIT_CODES` by the tests.
+"""
 
 from __future__ import annotations
 
 
 class WineqError(Exception):
-    """Base class: the CLI prints `Error: <message>` and exits with `exit_code`."""
+    """Something else went wrong (e.g. the model lookup process died); exit 1."""
 
     exit_code = 1
 
 
-class ConfigError(WineqError):
-    """Settings or the project layout are not usable."""
+class UsageError(WineqError):
+    """An option or argument has a value wineq cannot use (as click's own usage errors)."""
 
     exit_code = 2
 
@@ -40,18 +44,42 @@ class TrackingError(WineqError):
 
 
 class NotFoundError(WineqError):
-    """A run, model version or alias that was asked for does not exist."""
+    """A run, registered model, version or alias that was asked for does not exist."""
 
     exit_code = 7
 
 
 class QualityBarError(WineqError):
-    """No run reaches the RMSE bar asked for."""
+    """No run reaches the RMSE bar asked for, or the run named did not finish."""
 
     exit_code = 8
 
 
+class ConfigError(WineqError):
+    """A setting (WINEQ_* or .env) or the project layout is not usable."""
+
+    exit_code = 9
+
+
 class Interrupted(WineqError):
-    """The user pressed Ctrl-C; the work was ended cleanly."""
+    """The user pressed Ctrl-C (or the job got SIGTERM); the work was ended cleanly."""
 
     exit_code = 130
+
+
+# Every kind of failure and its exit code, in the order the README lists them.
+EXIT_CODES: dict[int, type[WineqError]] = {
+    cls.exit_code: cls
+    for cls in (
+        WineqError,
+        UsageError,
+        DataError,
+        StoreError,
+        IntegrityError,
+        TrackingError,
+        NotFoundError,
+        QualityBarError,
+        ConfigError,
+        Interrupted,
+    )
+}

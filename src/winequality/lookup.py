@@ -7,6 +7,9 @@ memory MLflow and DVC hold (the child peaks at about 250 MB; in one process with
 pandas they added about 130 MB) is returned before the first wine is read, so it never
 adds to the memory of the prediction loop (bench/infer_scale.py measures both).
 
+`wineq infer` chooses this path (`lookup="process"`); library callers that already hold
+MLflow and DVC may resolve in their own process instead. Both use `resolve.ModelResolver`.
+
 The parent writes one JSON request to the child's stdin. The child answers on stdout
 with one JSON line, then, on success, exactly `size` bytes of the model. A WineqError in
 the child comes back as the same error class and message in the parent; the parent checks
@@ -25,6 +28,7 @@ from typing import Optional
 
 from winequality import errors
 from winequality.errors import IntegrityError, WineqError
+from winequality.records import ModelSource
 
 
 class ModelLookup:
@@ -60,8 +64,6 @@ class ModelLookup:
 
     def result(self):
         """(ModelSource, bytes) once the child is done; its WineqError is raised here."""
-        from winequality.service import ModelSource
-
         process = self._process
         try:
             answer = json.loads(process.stdout.readline())
@@ -98,11 +100,11 @@ class ModelLookup:
 
 
 def _answer(request: dict) -> tuple[dict, bytes]:
-    from winequality.service import WineService
+    from winequality.resolve import ModelResolver
     from winequality.settings import Settings
 
-    service = WineService(Settings(**request["settings"]))
-    source, content = service.model_bytes(request["model"], request["run_id"])
+    resolver = ModelResolver.from_settings(Settings(**request["settings"]))
+    source, content = resolver.resolve(request["model"], request["run_id"])
     return {"source": asdict(source), "size": len(content)}, content
 
 

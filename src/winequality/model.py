@@ -1,5 +1,7 @@
 """The torch network: feature encoding, training loop, and (de)serialising the weights.
 
+Its hyper-parameters are `params.TrainParams`, defined once, torch-free.
+
 A saved model is a plain dict of tensors, numbers and strings, so it loads with
 `torch.load(weights_only=True)`: no pickled code ever runs when a model is fetched.
 """
@@ -16,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from winequality.params import TrainParams
 from winequality.schema import COLOR, FEATURES
 
 FORMAT_VERSION = 5
@@ -28,28 +31,6 @@ LOG_FEATURES = [
     "total sulfur dioxide",
     "sulphates",
 ]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters of one training run (all are logged as MLflow params)."""
-
-    epochs: int = 50
-    lr: float = 5e-4
-    batch_size: int = 64
-    hidden: tuple[int, ...] = (64, 64)
-    seed: int = 0
-    weight_decay: float = 1e-2
-    members: int = 8
-    frequencies: int = 16
-    """Periodic embedding of each input: sin/cos at this many learned frequencies (0: none)."""
-    embedding: int = 16
-    sigma: float = 0.05
-    """Standard deviation of the initial frequencies."""
-    neighbours: int = 10
-    """Blend in the mean quality of this many nearest training wines (0: network only)."""
-    neighbour_power: float = 3.0
-    """Neighbours weigh 1 / distance**power: near-identical wines all but decide alone."""
 
 
 @dataclass
@@ -209,7 +190,7 @@ def fit(
     y_train: np.ndarray,
     x_val: np.ndarray,
     y_val: np.ndarray,
-    config: TrainConfig,
+    config: TrainParams,
     on_epoch: Optional[Callable[[int, float, float], None]] = None,
 ) -> tuple[Regressor, History]:
     """Train with AdamW; keep the weights of the epoch with the lowest validation loss."""

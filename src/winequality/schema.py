@@ -1,6 +1,15 @@
-"""The layout of a wine file: column names and separator, without importing pandas."""
+"""The layout of a wine file: column names, separator and header, without importing pandas.
 
+Checking a file's header here, before any model is looked up, lets a wrong file fail in
+milliseconds with one line.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Optional, Union
 
 from winequality.errors import DataError
 
@@ -20,22 +29,120 @@ FEATURES = [
 TARGET = "quality"
 COLOR = "color"
 COLORS = ("red", "white")
+PREDICTION = "predicted_quality"
+STDIN_NAME = "<stdin>"
 
 
-def sniff_separator(path: Path) -> str:
-    """';' for UCI-style files, ',' for plain CSV; anything else is refused."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            header = handle.readline()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror}") from exc
+def separator_of(header: str, name: str) -> str:
+    """';' for UCI-style headers, ',' for plain CSV; anything else is refused."""
     if not header.strip():
-        raise DataError(f"{path} is empty; give a CSV with a header row and at least one wine")
+        raise DataError(f"{name} is empty; give a CSV with a header row and at least one wine")
     if header.count(";") >= len(FEATURES) - 1:
         return ";"
     if header.count(",") >= len(FEATURES) - 1:
         return ","
     raise DataError(
-        f"{path}: cannot find the columns in the header line; use ';' (as UCI does) or ',' "
+        f"{name}: cannot find the columns in the header line; use ';' (as UCI does) or ',' "
         "as the separator"
     )
+
+
+def _normalise(name: str) -> str:
+    return " ".join(name.strip().strip('"').replace("_", " ").split()).lower()
+
+
+_CANONICAL = {_normalise(name): name for name in FEATURES + [TARGET, COLOR]}
+
+
+def column_mapping(
+    name: str, columns: list[str], color: Optional[str], require_target: bool = False
+) -> dict[str, str]:
+    """Each column as found → its canonical name; a DataError for unknown or missing ones.
+
+    Names match whatever their case, spacing or underscores: `Fixed_Acidity` is
+    `fixed acidity`.
+    """
+    mapping = {}
+    for column in columns:
+        canonical = _CANONICAL.get(_normalise(str(column)))
+        if canonical is None:
+            raise DataError(
+                f"{name}: unknown column {str(column)!r}; expected the 11 UCI features, "
+                "optionally quality and color"
+            )
+        if canonical in mapping.values():
+            raise DataError(f"{name}: column {canonical!r} appears twice")
+        mapping[column] = canonical
+    present = set(mapping.values())
+    missing = [feature for feature in FEATURES if feature not in present]
+    if missing:
+        raise DataError(f"{name}: missing column {missing[0]!r} (needs all 11 UCI features)")
+    if COLOR not in present and color is None:
+        raise DataError(f"{name} has no 'color' column; pass --color red or --color white")
+    if require_target and TARGET not in present:
+        raise DataError(f"{name}: missing column 'quality'")
+    return mapping
+
+
+@dataclass
+class WineInput:
+    """An open wine CSV whose header has been read and checked; the rows are still unread."""
+
+    name: str
+    """How messages name it: the path, or <stdin>."""
+    handle: BinaryIO
+    header: bytes
+    """The header line as read, without its line ending."""
+    header_size: int
+    """Bytes of the header line, line ending included (progress counts from here)."""
+    sep: str
+    owned: bool = True
+
+    def close(self) -> None:
+        if self.owned:
+            self.handle.close()
+
+    def __enter__(self) -> WineInput:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def prediction_header(self) -> bytes:
+        """The output's header: the input's, plus the prediction column quoted as its last
+        column is (UCI quotes every name; a plain CSV quotes none)."""
+        last = self.header.rsplit(self.sep.encode(), 1)[-1].strip()
+        quote = b'"' if last.startswith(b'"') else b""
+        return self.header + self.sep.encode() + quote + PREDICTION.encode() + quote
+
+
+def open_wines(
+    source: Union[Path, BinaryIO], color: Optional[str] = None, require_target: bool = False
+) -> WineInput:
+    """Open a wine CSV (a path, or a binary stream such as stdin) and check its header.
+
+    Example: `with open_wines(Path("wines.csv"), color="red") as wines: ...`
+    """
+    if isinstance(source, Path):
+        name = str(source)
+        if not source.is_file():
+            raise DataError(f"{name} does not exist; give the path of a CSV of wines")
+        try:
+            handle: BinaryIO = open(source, "rb")
+        except OSError as exc:
+            raise DataError(f"cannot read {name}: {exc.strerror}") from exc
+        owned = True
+    else:
+        name, handle, owned = STDIN_NAME, source, False
+    try:
+        raw = handle.readline()
+        header = raw.rstrip(b"\r\n")
+        text = header.decode("utf-8", errors="replace")
+        sep = separator_of(text, name)
+        columns = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
+        column_mapping(name, columns, color, require_target)
+    except BaseException:
+        if owned:
+            handle.close()
+        raise
+    return WineInput(name, handle, header, len(raw), sep, owned)

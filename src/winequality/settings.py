@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from winequality.errors import ConfigError
@@ -29,7 +29,8 @@ class Settings(BaseSettings):
 
     project_dir: Path
     tracking_uri: Optional[str] = None
-    """MLflow tracking (and registry) URI; default: SQLite file mlflow.db in the project root."""
+    """MLflow tracking (and registry) URI; default: SQLite file mlflow.db in the project root
+    (what a URI means is decided in one place, `tracking.tracking_store`)."""
     experiment: str = "wine-quality"
     model_name: str = "wine-quality"
     data_source: str = UCI_BASE_URL
@@ -38,22 +39,8 @@ class Settings(BaseSettings):
     """Name of the DVC remote to use; default: the repository's default remote."""
     tracking_timeout: float = 10.0
     """Seconds to wait for the MLflow server before giving up with an error."""
-    split_seed: int = 20091
+    split_seed: int = Field(20091, ge=0)
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
-
-    @property
-    def resolved_tracking_uri(self) -> str:
-        if self.tracking_uri:
-            return self.tracking_uri
-        # a generous busy timeout lets concurrent trainers share the file
-        return f"sqlite:///{(self.project_dir / 'mlflow.db').as_posix()}?timeout=60"
-
-    @property
-    def default_artifact_location(self) -> Optional[str]:
-        """Where runs keep their small artifacts when no server decides it."""
-        if self.tracking_uri and self.tracking_uri.startswith(("http://", "https://")):
-            return None
-        return (self.project_dir / "mlruns").as_uri()
 
 
 def find_project_root(start: Path) -> Path:

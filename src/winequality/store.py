@@ -2,6 +2,12 @@
 
 Bytes live in DVC (workspace, local cache, remote); callers only ever hold a path and
 an md5. Third-party errors are translated here into wineq's own.
+
+The data set is tracked the usual way (`data.dvc`, committed to Git). A model is not:
+each training run puts its bytes in the DVC cache and remote by md5, and the run's MLflow
+record (lineage tags and its `model/model.pt.dvc` artifact) is the pointer. The work
+tree's `models/model.pt` is only the newest model, ignored by Git and unknown to
+`dvc status`, so neither tool asks a user to commit anything after `wineq train`.
 """
 
 from __future__ import annotations
@@ -10,27 +16,26 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from winequality.errors import DataError, IntegrityError, StoreError
+from winequality.files import write_atomic
+from winequality.records import StoredFile
 from winequality.settings import DATA_DIR, DATA_FILE
-
-
-@dataclass(frozen=True)
-class StoredFile:
-    """A file as DVC knows it: repo-relative path, md5 of its bytes, and the remote."""
-
-    path: str
-    md5: str
-    remote: str
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _md5_of(path: Path) -> Optional[str]:
+    try:
+        return hashlib.md5(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
 
 
 def _redact(url: str) -> str:
@@ -44,6 +49,13 @@ def _redact(url: str) -> str:
     return url
 
 
+def _md5_info(md5: str):
+    """DVC's name for the object with this md5."""
+    from dvc_data.hashfile.hash_info import HashInfo
+
+    return HashInfo("md5", md5)
+
+
 class ModelStore:
     """Data and model bytes in a DVC repository and its remote."""
 
@@ -51,6 +63,11 @@ class ModelStore:
         self.root = root
         self.remote_name = remote
         self.lock_timeout = lock_timeout
+
+    @classmethod
+    def from_settings(cls, settings) -> ModelStore:
+        """The store of `settings`' project and DVC remote."""
+        return cls(settings.project_dir, settings.dvc_remote)
 
     @contextmanager
     def _repo(self) -> Iterator[object]:
@@ -117,8 +134,8 @@ class ModelStore:
         """Write the combined CSV, track the data folder (data.dvc) and push it to the remote."""
         from dvc.exceptions import DvcException
 
-        from winequality.data import write_atomic
-
+        pointer = self.root / f"{DATA_DIR}.dvc"
+        before = pointer.read_bytes() if pointer.is_file() else None
         with self._repo() as repo:
             write_atomic(self.root / DATA_FILE, content)
             try:
@@ -135,7 +152,8 @@ class ModelStore:
                     f"({exc}); fix the remote, then run `dvc push data.dvc`"
                 ) from exc
             described = self._describe(repo, name)
-        return StoredFile(f"{DATA_DIR}.dvc", md5, described)
+        changed = pointer.read_bytes() != before
+        return StoredFile(f"{DATA_DIR}.dvc", md5, described, changed)
 
     def pull_data(self) -> str:
         """Make the workspace data match data.dvc (cache, else remote); return its md5."""
@@ -184,31 +202,34 @@ class ModelStore:
     # ------------------------------------------------------------- models
 
     def save_model(self, relpath: str, content: bytes) -> StoredFile:
-        """Write a model file atomically, track it in DVC and push exactly its bytes.
+        """Write a model file atomically, put exactly its bytes in the DVC cache and push them.
 
-        Writing, hashing and pushing happen under one lock, so with several trainers in
-        one work tree the md5 returned is always that of `content`.
+        Writing, caching and pushing happen under one lock, so with several trainers in
+        one work tree the md5 returned is always that of `content`. No `.dvc` file is
+        written: the run that made the model records its path and md5.
         """
-        from dvc.exceptions import DvcException
-
-        from winequality.data import write_atomic
-
         expected = hashlib.md5(content).hexdigest()
         with self._repo() as repo:
             name, _ = self._remote(repo)
-            write_atomic(self.root / relpath, content)
+            path = self.root / relpath
+            write_atomic(path, content)
+            cache = repo.cache.local
+            cached = Path(cache.oid_to_path(expected))
             try:
-                stage = repo.add(str(self.root / relpath))[0]
-            except DvcException as exc:
-                raise StoreError(f"dvc add {relpath} failed: {exc}") from exc
-            hash_info = stage.outs[0].hash_info
-            if hash_info.value != expected:
+                cache.add(str(path), cache.fs, expected)
+                if _md5_of(cached) != expected:  # an altered copy was there already
+                    cached.unlink()
+                    cache.add(str(path), cache.fs, expected, check_exists=False)
+            except OSError as exc:
                 raise StoreError(
-                    f"{relpath} changed while it was being added to DVC (wrote {expected}, DVC "
-                    f"recorded {hash_info.value}); train again"
+                    f"could not put {relpath} in the DVC cache {cache.path}: {exc.strerror}"
+                ) from exc
+            if _md5_of(cached) != expected:
+                raise StoreError(
+                    f"{relpath} changed while it was being cached (wrote {expected}); train again"
                 )
             try:
-                result = repo.cloud.push([hash_info], remote=name)
+                result = repo.cloud.push([_md5_info(expected)], remote=name)
             except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
                 raise StoreError(
                     f"could not push {relpath} (md5 {expected}) to DVC remote {name!r}: "
@@ -235,14 +256,12 @@ class ModelStore:
 
     def fetch(self, path: str, md5: str) -> bytes:
         """Exactly the bytes recorded as `md5`: from the DVC cache, else from the remote."""
-        from dvc_data.hashfile.hash_info import HashInfo
-
         with self._repo() as repo:
             cache = repo.cache.local
             if not cache.exists(md5):
                 name, _ = self._remote(repo)
                 try:
-                    result = repo.cloud.pull([HashInfo("md5", md5)], remote=name)
+                    result = repo.cloud.pull([_md5_info(md5)], remote=name)
                 except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
                     raise StoreError(
                         f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: "
@@ -255,7 +274,10 @@ class ModelStore:
                         "pushed to"
                     )
             cached = Path(cache.oid_to_path(md5))
-            content = cached.read_bytes()
+            try:
+                content = cached.read_bytes()
+            except OSError as exc:
+                raise StoreError(f"cannot read {path} from the DVC cache: {exc.strerror}") from exc
             actual = hashlib.md5(content).hexdigest()
             if actual != md5:
                 # A corrupt cache copy would shadow the remote forever; drop it.

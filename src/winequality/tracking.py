@@ -1,4 +1,5 @@
-"""ExperimentTracker: the only module that talks to MLflow, always through MlflowClient.
+"""ExperimentTracker: the only module that talks to MLflow, always through MlflowClient,
+and the one place that decides what a tracking URI means (`tracking_store`).
 
 It records runs (params, metrics, lineage tags) and holds the model registry. Model bytes
 never go to MLflow: a registered version carries the DVC path and md5 as tags, and its
@@ -11,57 +12,74 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit, urlunsplit
 
 from winequality.errors import NotFoundError, TrackingError
+from winequality.records import ALIAS, RMSE, RunRecord, VersionRecord
 
-RMSE = "test_rmse"
-ALIAS = "champion"
 POINTER_DIR = "model"
-# Lineage tags, on the run and copied onto each registered version.
-TAG_PREFIX = "wineq."
 MAX_BATCH = 1000  # MLflow's limit of metrics per log_batch request
+SQLITE_BUSY_TIMEOUT = 60  # seconds; lets concurrent trainers share one SQLite file
 
 
 @dataclass(frozen=True)
-class RunRecord:
-    """What wineq needs of an MLflow run."""
+class TrackingStore:
+    """What a tracking URI means: the one place wineq decides it.
 
-    run_id: str
-    status: str
-    start_time: Optional[int]
-    params: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    `uri` is what MlflowClient gets; `display` is what users see (no query parameters,
+    no credentials); `artifact_location` is where new experiments keep their small
+    artifacts when no server decides it.
+    """
 
-    @property
-    def lineage(self) -> dict[str, str]:
-        return {k[len(TAG_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(TAG_PREFIX)}
-
-
-@dataclass(frozen=True)
-class VersionRecord:
-    """A registered model version and the lineage tags it carries."""
-
-    name: str
-    version: str
-    run_id: Optional[str]
-    tags: dict[str, str]
-    aliases: tuple[str, ...] = ()
+    uri: str
+    display: str
+    kind: str
+    """'server' (http/https), 'sqlite', or 'database' (any other SQLAlchemy URI)."""
+    artifact_location: Optional[str]
 
     @property
-    def lineage(self) -> dict[str, str]:
-        return {k[len(TAG_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(TAG_PREFIX)}
+    def is_server(self) -> bool:
+        return self.kind == "server"
 
 
-def _sqlite_lock(tracking_uri: str):
+def _redact(uri: str) -> str:
+    """`uri` without query parameters or a user and password."""
+    parts = urlsplit(uri)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
+
+
+def tracking_store(uri: Optional[str], project_dir: Path) -> TrackingStore:
+    """The store a WINEQ_TRACKING_URI names; None means the project's own SQLite file.
+
+    Example: `tracking_store(None, Path("."))` is `sqlite:///<project>/mlflow.db`.
+    """
+    local_artifacts = (project_dir / "mlruns").as_uri()
+    if not uri:
+        path = (project_dir / "mlflow.db").as_posix()
+        return TrackingStore(
+            f"sqlite:///{path}?timeout={SQLITE_BUSY_TIMEOUT}",
+            f"sqlite:///{path}",
+            "sqlite",
+            local_artifacts,
+        )
+    if uri.startswith(("http://", "https://")):
+        return TrackingStore(uri, _redact(uri), "server", None)
+    if uri.startswith("sqlite:"):
+        return TrackingStore(uri, _redact(uri), "sqlite", local_artifacts)
+    return TrackingStore(uri, _redact(uri), "database", local_artifacts)
+
+
+def _sqlite_lock(store: TrackingStore):
     """An inter-process lock beside a SQLite store (no-op for servers and other databases)."""
-    if not tracking_uri.startswith("sqlite:///"):
+    if store.kind != "sqlite" or not store.uri.startswith("sqlite:///"):
         return nullcontext()
     from filelock import FileLock
 
-    path = tracking_uri.removeprefix("sqlite:///").split("?", 1)[0]
+    path = store.uri.removeprefix("sqlite:///").split("?", 1)[0]
     return FileLock(f"{path}.lock", timeout=120)
 
 
@@ -91,16 +109,14 @@ class ExperimentTracker:
 
     def __init__(
         self,
-        tracking_uri: str,
+        store: TrackingStore,
         experiment: str,
         model_name: str,
-        artifact_location: Optional[str] = None,
         timeout: float = 10.0,
     ):
-        self.tracking_uri = tracking_uri
+        self.store = store
         self.experiment = experiment
         self.model_name = model_name
-        self.artifact_location = artifact_location
         self.timeout = timeout
         self._client = None
         self._experiment_id: Optional[str] = None
@@ -117,19 +133,25 @@ class ExperimentTracker:
                 raise NotFoundError(f"{doing}: {exc.message}") from exc
             first_line = str(exc.message).strip().splitlines()[0] if exc.message else exc
             raise TrackingError(
-                f"MLflow at {self.tracking_uri} failed while {doing}: {first_line}"
+                f"MLflow at {self.store.display} failed while {doing}: {first_line}"
             ) from exc
 
-    @property
-    def is_server(self) -> bool:
-        return self.tracking_uri.startswith(("http://", "https://"))
+    @classmethod
+    def from_settings(cls, settings) -> ExperimentTracker:
+        """The tracker of `settings`' store, experiment and registered model."""
+        return cls(
+            tracking_store(settings.tracking_uri, settings.project_dir),
+            settings.experiment,
+            settings.model_name,
+            settings.tracking_timeout,
+        )
 
     def _check_server(self) -> None:
         """Fail in seconds, not after minutes of MLflow's retries, when the server is down."""
         import urllib.error
         import urllib.request
 
-        url = self.tracking_uri.rstrip("/") + "/health"
+        url = self.store.uri.rstrip("/") + "/health"
         try:
             with urllib.request.urlopen(url, timeout=min(self.timeout, 5.0)) as response:
                 response.read(64)
@@ -138,7 +160,7 @@ class ExperimentTracker:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise TrackingError(
-                f"MLflow tracking server {self.tracking_uri} is unreachable ({reason}); start "
+                f"MLflow tracking server {self.store.display} is unreachable ({reason}); start "
                 "it (`mlflow server ...`) or fix WINEQ_TRACKING_URI"
             ) from exc
 
@@ -148,7 +170,7 @@ class ExperimentTracker:
             # Schema migrations on a new SQLite store log at INFO; users need none of it.
             for name in ("alembic", "mlflow"):
                 logging.getLogger(name).setLevel(logging.WARNING)
-            if self.is_server:
+            if self.store.is_server:
                 # Bound every request: a dead server must not cost minutes of retries.
                 os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, int(self.timeout)))
                 os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "2"
@@ -158,10 +180,8 @@ class ExperimentTracker:
                 self._check_server()
             from mlflow.tracking import MlflowClient
 
-            with self._calls("connecting"), _sqlite_lock(self.tracking_uri):
-                client = MlflowClient(
-                    tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
-                )
+            with self._calls("connecting"), _sqlite_lock(self.store):
+                client = MlflowClient(tracking_uri=self.store.uri, registry_uri=self.store.uri)
                 # Opening the store creates or migrates a SQLite schema: one process at a time.
                 client.search_experiments(max_results=1)
             self._client = client
@@ -176,7 +196,7 @@ class ExperimentTracker:
                 if found is None and create:
                     try:
                         self._experiment_id = self.client.create_experiment(
-                            self.experiment, artifact_location=self.artifact_location
+                            self.experiment, artifact_location=self.store.artifact_location
                         )
                     except MlflowException as exc:
                         # Another process created it first: use theirs.
@@ -346,6 +366,16 @@ class ExperimentTracker:
             return _version_record(self.client.get_model_version(name, version))
 
     def version_by_alias(self, alias: str, name: Optional[str] = None) -> VersionRecord:
+        from mlflow.exceptions import MlflowException
+
         name = name or self.model_name
         with self._calls(f"looking up model {name}@{alias}"):
-            return _version_record(self.client.get_model_version_by_alias(name, alias))
+            try:
+                return _version_record(self.client.get_model_version_by_alias(name, alias))
+            except MlflowException as exc:
+                # A missing alias is INVALID_PARAMETER_VALUE to MLflow; to a user it is as
+                # missing as a missing version, so ask the registry which it is.
+                aliases = self.client.get_registered_model(name).aliases or {}
+                if alias not in aliases:
+                    raise NotFoundError(f"model {name} has no alias {alias!r}") from exc
+                raise

@@ -1,0 +1,150 @@
+"""Plain records that every layer may import: runs, versions, model sources, results.
+
+No third-party imports: the CLI renders these, the service returns them, and the MLflow
+and DVC adapters build them from their libraries' objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+RMSE = "test_rmse"
+ALIAS = "champion"
+# Lineage tags, on the run and copied onto each registered version.
+TAG_PREFIX = "wineq."
+LINEAGE_KEYS = (
+    "run_id",
+    "git_commit",
+    "git_dirty",
+    "data_md5",
+    "model_path",
+    "model_md5",
+    "dvc_remote",
+)
+
+
+def _lineage(tags: dict[str, str]) -> dict[str, str]:
+    return {k[len(TAG_PREFIX) :]: v for k, v in tags.items() if k.startswith(TAG_PREFIX)}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What wineq needs of an MLflow run."""
+
+    run_id: str
+    status: str
+    start_time: Optional[int]
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def lineage(self) -> dict[str, str]:
+        return _lineage(self.tags)
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """A registered model version and the lineage tags it carries."""
+
+    name: str
+    version: str
+    run_id: Optional[str]
+    tags: dict[str, str]
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def lineage(self) -> dict[str, str]:
+        return _lineage(self.tags)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}/{self.version}"
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file as DVC knows it: repo-relative path, md5 of its bytes, and the remote."""
+
+    path: str
+    md5: str
+    remote: str
+    changed: bool = True
+    """Whether this call changed what DVC tracks (False: the same bytes were there)."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model chosen in MLflow and where its bytes are in DVC."""
+
+    label: str
+    run_id: str
+    path: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_id: str
+    metrics: dict[str, float]
+    model_path: str
+    model_md5: str
+    data_md5: str
+    git_commit: str
+    n_train: int
+    n_test: int
+    best_epoch: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Registration:
+    version: VersionRecord
+    run: RunRecord
+    reused: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.version.name,
+            "version": self.version.version,
+            "aliases": list(self.version.aliases),
+            "run_id": self.run.run_id,
+            "test_rmse": self.run.metrics.get(RMSE),
+            "model_path": self.version.lineage.get("model_path"),
+            "model_md5": self.version.lineage.get("model_md5"),
+            "reused": self.reused,
+        }
+
+
+@dataclass(frozen=True)
+class InferResult:
+    model: ModelSource
+    rows: int
+    metrics: Optional[dict[str, float]]
+    output: Optional[str]
+    frame: Optional[object] = None  # the predictions, when neither a file nor a stream was given
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    start: Optional[str]
+    status: str
+    epochs: Optional[int]
+    rmse: Optional[float]
+    mae: Optional[float]
+    registered: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    runs: list[RunSummary]
+    page: int
+    more: bool
+    """Whether a next page may follow (MLflow cannot always tell at the exact end)."""

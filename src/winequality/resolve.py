@@ -1,0 +1,133 @@
+"""Which model, and exactly which bytes: registry reference, alias, version or run → DVC
+path and md5 → the bytes, hash-checked.
+
+The CLI, the lookup child process and any later loader resolve models through this one
+unit; it needs the tracker (MLflow) and the store (DVC), never the service or the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from winequality.errors import IntegrityError, NotFoundError, UsageError
+from winequality.records import ALIAS, ModelSource, RunRecord
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model version named by number or by alias."""
+
+    name: str
+    version: Optional[str] = None
+    alias: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"{self.name}/{self.version}" if self.version else f"{self.name}@{self.alias}"
+
+
+def parse_model_ref(text: Optional[str], default_name: str) -> ModelRef:
+    """`NAME@ALIAS`, `NAME/VERSION`, `models:/...`, `@ALIAS` or a bare version number.
+
+    None means the champion of `default_name`. Example:
+    `parse_model_ref("3", "wine-quality")` is `wine-quality/3`.
+    """
+    if text is None:
+        return ModelRef(default_name, alias=ALIAS)
+    ref = text.strip().removeprefix("models:/")
+    if ref.isdigit():
+        return ModelRef(default_name, version=str(int(ref)))
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        if alias and "/" not in alias:
+            return ModelRef(name or default_name, alias=alias)
+    elif "/" in ref:
+        name, number = ref.rsplit("/", 1)
+        if name and number.isdigit():
+            return ModelRef(name, version=str(int(number)))
+    raise UsageError(
+        f"model {text!r}: use NAME@ALIAS, NAME/VERSION or a version number, "
+        f"e.g. {default_name}@{ALIAS} or {default_name}/1"
+    )
+
+
+class ModelResolver:
+    """Finds runs and registered versions and fetches exactly their model bytes.
+
+    Example: `source, content = ModelResolver.from_settings(load_settings()).resolve()`.
+    """
+
+    def __init__(self, tracker, store, model_name: str, experiment: str):
+        self.tracker = tracker
+        self.store = store
+        self.model_name = model_name
+        self.experiment = experiment
+
+    @classmethod
+    def from_settings(cls, settings) -> ModelResolver:
+        from winequality.store import ModelStore
+        from winequality.tracking import ExperimentTracker
+
+        return cls(
+            ExperimentTracker.from_settings(settings),
+            ModelStore.from_settings(settings),
+            settings.model_name,
+            settings.experiment,
+        )
+
+    def find_run(self, run_id: str) -> RunRecord:
+        """A run of the experiment by id or by a unique prefix of at least 4 characters."""
+        if len(run_id) >= 32:
+            return self.tracker.get_run(run_id)
+        if len(run_id) < 4:
+            raise UsageError(f"run id {run_id!r} is too short; give at least 4 characters")
+        matches = [
+            r for r in self.tracker.search_runs(max_results=5000) if r.run_id.startswith(run_id)
+        ]
+        if not matches:
+            raise NotFoundError(
+                f"no run {run_id!r} in experiment {self.experiment!r}; see `wineq runs`"
+            )
+        if len(matches) > 1:
+            raise UsageError(
+                f"run id {run_id!r} is ambiguous ({len(matches)} runs); give more characters"
+            )
+        return matches[0]
+
+    def source(self, model: Optional[str] = None, run_id: Optional[str] = None) -> ModelSource:
+        """The model to use and where its bytes are: a run's, a version's, or the champion's."""
+        if run_id:
+            run = self.find_run(run_id)
+            lineage, label, rid = run.lineage, f"run {run.run_id}", run.run_id
+        else:
+            ref = parse_model_ref(model, self.model_name)
+            try:
+                if ref.version:
+                    version = self.tracker.version(ref.version, ref.name)
+                else:
+                    version = self.tracker.version_by_alias(ref.alias, ref.name)
+            except NotFoundError as exc:
+                raise NotFoundError(
+                    f"model {ref} is not registered in {self.tracker.store.display}; "
+                    "run `wineq register`, or see `wineq infer --interactive`"
+                ) from exc
+            lineage, label, rid = version.lineage, version.label, version.run_id or ""
+        if "model_md5" not in lineage or "model_path" not in lineage:
+            raise NotFoundError(
+                f"{label} carries no DVC model path and md5; it was not made by wineq"
+            )
+        return ModelSource(label, rid, lineage["model_path"], lineage["model_md5"])
+
+    def fetch(self, source: ModelSource) -> bytes:
+        """Exactly the bytes recorded for `source`, from the DVC cache or remote."""
+        try:
+            return self.store.fetch(source.path, source.md5)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{source.label}: {exc}") from exc
+
+    def resolve(
+        self, model: Optional[str] = None, run_id: Optional[str] = None
+    ) -> tuple[ModelSource, bytes]:
+        """The chosen model and exactly its recorded bytes."""
+        source = self.source(model, run_id)
+        return source, self.fetch(source)

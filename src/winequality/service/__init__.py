@@ -1,0 +1,129 @@
+"""The workflows behind the CLI, one module each, behind a thin `WineService`.
+
+`WineService` builds the ModelStore (DVC: the bytes), the ExperimentTracker (MLflow: the
+metadata) and the ModelResolver from settings, once, and hands them to the workflow a
+call asks for. Every decision lives in the workflow modules, where tests reach it without
+a terminal:
+
+    service/data.py      import the UCI files into data.dvc
+    service/train.py     pull the data, train, score, store the model, record the run
+    service/register.py  check a run and its bytes, register it, move the alias
+    service/infer.py     resolve a model (here or in a child process), predict a file
+    service/runs.py      list the experiment's runs with what is registered from them
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO, Optional, TextIO, Union
+
+from winequality.params import TrainParams
+from winequality.records import (
+    InferResult,
+    Registration,
+    RunRecord,
+    RunsPage,
+    StoredFile,
+    TrainResult,
+    VersionRecord,
+)
+from winequality.settings import Settings
+
+
+class WineService:
+    """The workflows, built from settings. Example: `WineService(load_settings()).list_runs()`."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @cached_property
+    def store(self):
+        from winequality.store import ModelStore
+
+        return ModelStore.from_settings(self.settings)
+
+    @cached_property
+    def tracker(self):
+        from winequality.tracking import ExperimentTracker
+
+        return ExperimentTracker.from_settings(self.settings)
+
+    @cached_property
+    def resolver(self):
+        from winequality.resolve import ModelResolver
+
+        return ModelResolver(
+            self.tracker, self.store, self.settings.model_name, self.settings.experiment
+        )
+
+    def import_data(self, source: Optional[str] = None, files=None) -> tuple[StoredFile, int]:
+        """Verify the UCI files, build data/wine-quality.csv, track it in DVC and push it."""
+        from winequality.service import data
+
+        return data.import_data(self.store, source or self.settings.data_source, files)
+
+    def train(
+        self,
+        params: TrainParams,
+        on_epoch: Optional[Callable[[int, float, float], None]] = None,
+    ) -> TrainResult:
+        """Pull the data, train, score on the fixed test split, store the model, record it all."""
+        from winequality.service import train
+
+        return train.train(self.settings, self.store, self.tracker, params, on_epoch)
+
+    def find_run(self, run_id: str) -> RunRecord:
+        """A run of the experiment by id or by a unique prefix of at least 4 characters."""
+        return self.resolver.find_run(run_id)
+
+    def register(self, max_rmse: float, run_id: Optional[str] = None) -> Registration:
+        """Register the best finished run at or below `max_rmse` (or the run named) as champion."""
+        from winequality.service import register
+
+        return register.register(self.tracker, self.store, self.resolver, max_rmse, run_id)
+
+    def model_choices(self) -> list[VersionRecord]:
+        """Registered versions, newest first, for interactive picking."""
+        return self.tracker.versions()
+
+    def infer(
+        self,
+        wines: Union[Path, BinaryIO],
+        *,
+        model: Optional[str] = None,
+        run_id: Optional[str] = None,
+        color: Optional[str] = None,
+        output: Optional[Path] = None,
+        stream: Optional[Union[TextIO, BinaryIO]] = None,
+        on_chunk: Optional[Callable[[int, int], None]] = None,
+        keep: Optional[int] = None,
+        lookup: str = "here",
+    ) -> InferResult:
+        """Predict quality for every wine in `wines` with exactly the registered bytes.
+
+        `lookup="process"` resolves the model in a child process while torch loads here
+        (what `wineq infer` does); `"here"` resolves it in this process.
+        """
+        from winequality.service import infer
+
+        return infer.infer(
+            self.settings,
+            lambda: self.resolver,
+            wines,
+            model=model,
+            run_id=run_id,
+            color=color,
+            output=output,
+            stream=stream,
+            on_chunk=on_chunk,
+            keep=keep,
+            lookup=lookup,
+        )
+
+    def list_runs(self, limit: int = 20, page: int = 1) -> RunsPage:
+        """A page of the experiment's runs, newest first, with the versions registered from them."""
+        from winequality.service import runs
+
+        return runs.list_runs(self.tracker, limit, page)

@@ -1,0 +1,169 @@
+"""Workflow: pull the data, train, score on the fixed test split, store the model in DVC,
+and record everything (params, metrics, lineage) in one MLflow run."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Optional
+
+from winequality.errors import Interrupted, StoreError, WineqError
+from winequality.params import VAL_FRACTION, TrainParams
+from winequality.records import TAG_PREFIX, TrainResult
+from winequality.settings import DATA_FILE, MODEL_FILE, Settings
+
+
+def git_state(root: Path) -> tuple[str, bool]:
+    """(commit, dirty) of the work tree; ('none', True) outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "none", True
+    return commit, bool(changes)
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """Treat SIGTERM like Ctrl-C while training, so a stopped job ends its run as KILLED.
+
+    Returns the function that puts the previous handler back.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def _pointer(md5: str, size: int, path: str) -> str:
+    """A .dvc file for the model: enough for `dvc pull`/`dvc get` to find the bytes."""
+    return f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {Path(path).name}\n"
+
+
+def train(
+    settings: Settings,
+    store,
+    tracker,
+    params: TrainParams,
+    on_epoch: Optional[Callable[[int, float, float], None]] = None,
+) -> TrainResult:
+    """Train one model with `params` and record it as one MLflow run (see the module doc)."""
+    import numpy as np
+
+    from winequality import model as nn_model
+    from winequality.data import (
+        COLOR,
+        COLORS,
+        TARGET,
+        group_ids,
+        grouped_split,
+        load_training_frame,
+        validation_split,
+    )
+
+    params.checked()
+    root = settings.project_dir
+    commit, dirty = git_state(root)
+    data_md5 = store.pull_data()
+    with store.open_data() as handle:
+        frame = load_training_frame(handle, DATA_FILE)
+    groups = group_ids(frame)
+    rest, test = grouped_split(groups, params.test_size, settings.split_seed)
+    train_idx, val_idx = validation_split(groups, rest, params.seed)
+    x = nn_model.frame_inputs(frame)
+    y = frame[TARGET].to_numpy(dtype=np.float64)
+
+    logged = {
+        **params.as_mlflow(),
+        "split_seed": settings.split_seed,
+        "val_fraction": VAL_FRACTION,
+        "n_train": len(train_idx),
+        "n_val": len(val_idx),
+        "n_test": len(test),
+    }
+    tags = {
+        "mlflow.source.name": "wineq train",
+        "mlflow.source.type": "LOCAL",
+        "mlflow.source.git.commit": commit,
+        f"{TAG_PREFIX}git_commit": commit,
+        f"{TAG_PREFIX}git_dirty": str(dirty).lower(),
+        f"{TAG_PREFIX}data_path": f"{DATA_FILE} (data.dvc)",
+        f"{TAG_PREFIX}data_md5": data_md5,
+    }
+    run_id = tracker.start_run(logged, tags)
+    status = "FAILED"
+    restore_sigterm = _sigterm_as_interrupt()
+    try:
+        net, history = nn_model.fit(
+            x[train_idx], y[train_idx], x[val_idx], y[val_idx], params, on_epoch
+        )
+        predicted = nn_model.predict(net, x[test])
+        metrics = {
+            f"test_{k}": v for k, v in nn_model.regression_metrics(y[test], predicted).items()
+        }
+        colours = frame[COLOR].to_numpy()[test]
+        for colour in COLORS:
+            mask = colours == colour
+            if mask.any():
+                for k, v in nn_model.regression_metrics(y[test][mask], predicted[mask]).items():
+                    metrics[f"test_{k}_{colour}"] = v
+        metrics["best_epoch"] = history.best_epoch
+        metrics["blend"] = history.blend
+        tracker.log_metrics(
+            run_id, {"train_loss": history.train_loss, "val_loss": history.val_loss}, metrics
+        )
+        content = nn_model.to_bytes(net, params.hidden)
+        try:
+            stored = store.save_model(MODEL_FILE, content)
+        except StoreError as exc:
+            tracker.set_tags(run_id, {f"{TAG_PREFIX}error": str(exc)})
+            raise
+        tracker.log_pointer(run_id, _pointer(stored.md5, len(content), stored.path), "model.pt.dvc")
+        tracker.set_tags(
+            run_id,
+            {
+                f"{TAG_PREFIX}model_path": stored.path,
+                f"{TAG_PREFIX}model_md5": stored.md5,
+                f"{TAG_PREFIX}dvc_remote": stored.remote,
+            },
+        )
+        status = "FINISHED"
+    except KeyboardInterrupt:
+        status = "KILLED"
+        raise Interrupted(
+            f"interrupted: run {run_id} ended as KILLED; {MODEL_FILE} is the previous "
+            "model or the new one, never a partial file"
+        ) from None
+    finally:
+        restore_sigterm()
+        try:
+            tracker.end_run(run_id, status)
+        except WineqError:
+            if status == "FINISHED":
+                raise
+    return TrainResult(
+        run_id=run_id,
+        metrics=metrics,
+        model_path=stored.path,
+        model_md5=stored.md5,
+        data_md5=data_md5,
+        git_commit=commit,
+        n_train=len(train_idx),
+        n_test=len(test),
+        best_epoch=history.best_epoch,
+    )
