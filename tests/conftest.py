@@ -100,7 +100,10 @@ def template(tmp_path_factory, uci_source, remote_dir) -> Path:
     run(["dvc", "config", "core.analytics", "false"], root)
     # Committed (not --local) so that clones find the remote, as a team's repo would.
     run(["dvc", "remote", "add", "-d", "shared", str(remote_dir)], root)
-    (root / ".gitignore").write_text("mlflow.db\nmlruns/\n.env\n")
+    # as wineq's own .gitignore: the local MLflow store and its lock are not code
+    (root / ".gitignore").write_text("mlflow.db\nmlflow.db-*\nmlflow.db.lock\nmlruns/\n.env\n")
+    (root / "models").mkdir()
+    (root / "models" / ".gitignore").write_text("/model.pt\n")  # as wineq's own repository
     source, spec = uci_source
     WineService(load_settings(root)).import_data(str(source), files=spec)
     MlflowClient(f"sqlite:///{root / 'mlflow.db'}").search_experiments()  # creates the schema

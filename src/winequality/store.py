@@ -31,6 +31,16 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _ignore_in_git(path: Path) -> None:
+    """Make sure Git ignores `path` (through its folder's .gitignore, as `dvc add` would)."""
+    ignore = path.parent / ".gitignore"
+    rule = f"/{path.name}"
+    lines = ignore.read_text().splitlines() if ignore.is_file() else []
+    if rule not in lines:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(ignore, "\n".join([*lines, rule]).encode() + b"\n")
+
+
 def _md5_of(path: Path) -> Optional[str]:
     try:
         return hashlib.md5(path.read_bytes()).hexdigest()
@@ -212,6 +222,7 @@ class ModelStore:
         with self._repo() as repo:
             name, _ = self._remote(repo)
             path = self.root / relpath
+            _ignore_in_git(path)
             write_atomic(path, content)
             cache = repo.cache.local
             cached = Path(cache.oid_to_path(expected))

@@ -72,11 +72,16 @@ def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, u
         cli("infer", uci_file, "--color", "red", "--model", "wine-quality@champion").stdout,
         cli("infer", uci_file, "--color", "red", "--model", "wine-quality/1").stdout,
         cli("infer", uci_file, "--color", "red", "--run-id", run_id).stdout,
-        cli("infer", uci_file, "--color", "red", "--interactive", input="1\n").stdout.split(
-            "\n", 1
-        )[-1],
+        *(
+            cli(
+                "infer", uci_file, "--color", "red", "--interactive", input=f"{typed}\n"
+            ).stdout.split("\n", 1)[-1]  # after the prompt
+            for typed in ("1", "wine-quality/1")
+        ),
+        cli("infer", "-", "--color", "red", input=uci_file.read_text()).stdout,
     ]
     assert outputs[0].startswith('"fixed acidity";')
+    assert outputs[0].splitlines()[0].endswith(';"quality";"predicted_quality"')  # one style
     assert all(output.endswith(outputs[0]) for output in outputs)
 
 
@@ -86,8 +91,19 @@ def test_an_unregistered_model_is_a_clear_error(project, cli, uci_file):
     assert result.stderr.startswith(
         "Error: model wine-quality@champion is not registered in sqlite:///"
     )
+    assert "?timeout" not in result.stderr  # never an internal URI parameter
     result = cli("infer", uci_file, "--color", "red", "--model", "nonsense")
     assert result.exit_code == 2 and "use NAME@ALIAS, NAME/VERSION" in result.stderr
+
+
+def test_a_missing_alias_or_version_of_a_registered_model_is_not_found(champion, cli, uci_file):
+    for ref in ("wine-quality@staging", "wine-quality/9"):
+        result = cli("infer", uci_file, "--color", "red", "--model", ref)
+        assert result.exit_code == 7, result.stderr
+        assert result.stderr == (
+            f"Error: model {ref} is not registered in sqlite:///{champion / 'mlflow.db'}; "
+            "run `wineq register`, or see `wineq infer --interactive`\n"
+        )
 
 
 def _rows(n=3):

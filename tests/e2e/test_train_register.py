@@ -60,6 +60,21 @@ def test_train_records_params_metrics_and_lineage(project, cli, remote_dir):
     assert f"md5: {md5}" in open(pointer).read()
 
 
+def test_after_training_git_and_dvc_have_nothing_to_commit(project, cli):
+    """The run's MLflow record is the model's pointer; the work tree's model is ignored."""
+    _train(cli)
+    assert (project / "models" / "model.pt").is_file()
+    git = run(["git", "status", "--porcelain", "--untracked-files=all"], project)
+    assert git == ""
+    assert json.loads(run(["dvc", "data", "status", "--json"], project)) == {}
+
+
+def test_a_project_without_models_gitignore_gets_one(project, cli):
+    (project / "models" / ".gitignore").unlink()
+    _train(cli)
+    assert (project / "models" / ".gitignore").read_text() == "/model.pt\n"
+
+
 def test_same_seed_and_data_give_the_same_metrics(project, cli):
     first, second = _train(cli, "--seed", "5"), _train(cli, "--seed", "5")
     tracker = tracker_for(project)
@@ -163,7 +178,7 @@ def test_register_a_named_run_and_manually(project, cli):
     first, second = _train(cli, "--seed", "1"), _train(cli, "--seed", "2")
     result = cli("register", "--min-rmse", "5", "--run-id", first[:8])
     assert result.exit_code == 0, result.stderr
-    result = cli("register", "--min-rmse", "5", "--manual", input=f"{second[:10]}\n")
+    result = cli("register", "--min-rmse", "5", "--manual", input="1\n")  # row 1: newest
     assert result.exit_code == 0, result.stderr
     assert second[:8] in result.stdout  # the table of runs was shown
     tracker = tracker_for(project)

@@ -1,0 +1,239 @@
+"""The CLI ↔ service contract, in seconds: what each command passes to the service, how
+it renders what comes back, and one exit code per kind of failure.
+
+The service here is a recorder: it checks how arguments are passed on, never what MLflow
+or DVC do (the end-to-end tests in tests/e2e do that with the real ones).
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import typer.main
+
+from winequality import cli as cli_module
+from winequality.errors import EXIT_CODES, UsageError
+from winequality.params import DEFAULTS, TrainParams, knobs, option
+from winequality.records import (
+    InferResult,
+    ModelSource,
+    Registration,
+    RunRecord,
+    RunsPage,
+    RunSummary,
+    TrainResult,
+    VersionRecord,
+)
+
+RUN_IDS = [f"{i:x}" * 32 for i in (10, 11, 12)]
+
+
+class Recorder:
+    """Stands in for WineService: records each call and answers with plain records."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, tuple, dict]] = []
+        self.fail: Exception | None = None
+        self.settings = SimpleNamespace(experiment="wine-quality")
+
+    def _record(self, name, *args, **kwargs):
+        self.calls.append((name, args, kwargs))
+        if self.fail is not None:
+            raise self.fail
+
+    def train(self, params, on_epoch=None):
+        self._record("train", params)
+        return TrainResult(
+            RUN_IDS[0],
+            {"test_rmse": 0.66, "test_mae": 0.5, "test_r2": 0.4, "test_within_0_5": 0.6},
+            "models/model.pt",
+            "0" * 32,
+            "1" * 32 + ".dir",
+            "2" * 40,
+            100,
+            20,
+            3,
+        )
+
+    def list_runs(self, limit=20, page=1):
+        self._record("list_runs", limit=limit, page=page)
+        runs = [
+            RunSummary(r, "2026-11-29T08:00:00+00:00", "FINISHED", 3, 0.7 - i / 100, 0.5, [])
+            for i, r in enumerate(RUN_IDS)
+        ]
+        return RunsPage(runs, page, more=False)
+
+    def register(self, max_rmse, run_id=None):
+        self._record("register", max_rmse, run_id)
+        run = RunRecord(run_id or RUN_IDS[0], "FINISHED", 0, metrics={"test_rmse": 0.66})
+        tags = {"wineq.model_path": "models/model.pt", "wineq.model_md5": "0" * 32}
+        version = VersionRecord("wine-quality", "1", run.run_id, tags, ("champion",))
+        return Registration(version, run, reused=False)
+
+    def model_choices(self):
+        self._record("model_choices")
+        return [VersionRecord("wine-quality", "2", RUN_IDS[1], {}, ("champion",))]
+
+    def infer(self, wines, **kwargs):
+        self._record("infer", wines, **kwargs)
+        self.read = wines.read() if hasattr(wines, "read") else None
+        source = ModelSource("wine-quality/1", RUN_IDS[0], "models/model.pt", "0" * 32)
+        return InferResult(source, 0, None, None, None)
+
+
+@pytest.fixture
+def service(monkeypatch):
+    recorder = Recorder()
+    monkeypatch.setattr(cli_module, "_service", lambda **overrides: recorder)
+    return recorder
+
+
+def one_line_error(result, code: int) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stderr)
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    return result.stderr.strip()
+
+
+# ---------------------------------------------------------------- train
+
+
+def test_train_passes_the_defaults_of_the_one_definition(cli, service):
+    result = cli("train", "--json")
+    assert result.exit_code == 0, result.stderr
+    [(name, (params,), _)] = service.calls
+    assert name == "train" and params == DEFAULTS == TrainParams()
+    assert json.loads(result.stdout)["run_id"] == RUN_IDS[0]
+
+
+def test_train_turns_every_option_into_the_params(cli, service):
+    result = cli("train", "--epochs", "7", "--hidden", "32,16", "--lr", "0.001", "--members", "2")
+    assert result.exit_code == 0, result.stderr
+    params = service.calls[0][1][0]
+    assert params == TrainParams(epochs=7, hidden=(32, 16), lr=0.001, members=2)
+    assert f"Run {RUN_IDS[0]}: test RMSE 0.6600" in result.stdout
+
+
+def test_every_hyper_parameter_is_an_option_with_its_default_and_help():
+    command = typer.main.get_command(cli_module.app).commands["train"]
+    options = {p.opts[0]: p for p in command.params}
+    for name, spec in knobs():
+        param = options[option(name)]
+        default = getattr(DEFAULTS, name)
+        assert param.default == (default if not isinstance(default, tuple) else "64,64"), name
+        assert param.help == spec.help
+    assert set(options) == {option(name) for name, _ in knobs()} | {"--json"}
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epochs", "0"], "Error: --epochs 0: must be at least 1 (see `wineq train --help`)"),
+        (["--hidden", "64,x"], "Error: --hidden '64,x': must be layer widths separated by commas"),
+        (["--members", "65"], "Error: --members 65: must be between 1 and 64"),
+        (["--test-size", "0.9"], "Error: --test-size 0.9: must be between 0.05 and 0.5"),
+        (["--lr", "2"], "Error: --lr 2.0: must be between 0 and 1"),
+        (["--epochs", "x"], "Error: Invalid value for '--epochs': 'x' is not a valid int"),
+        (["--no-such-option"], "Error: No such option: --no-such-option"),
+    ],
+)
+def test_a_bad_train_option_is_a_usage_error_whoever_detects_it(cli, service, args, message):
+    assert one_line_error(cli("train", *args), 2).startswith(message)
+    assert service.calls == []  # nothing was started
+
+
+# ---------------------------------------------------------------- exit codes
+
+
+@pytest.mark.parametrize("code", sorted(EXIT_CODES))
+def test_each_kind_of_failure_has_its_own_exit_code(cli, service, code):
+    service.fail = EXIT_CODES[code]("what happened; what to do")
+    line = one_line_error(cli("runs"), code)
+    assert line == "Error: what happened; what to do"
+
+
+def test_verbose_shows_the_traceback(cli, service):
+    service.fail = UsageError("boom")
+    with pytest.raises(UsageError):
+        cli("-v", "runs")
+
+
+# ---------------------------------------------------------------- register
+
+
+def test_register_passes_the_bar_and_the_run(cli, service):
+    result = cli("register", "--min-rmse", "0.68", "--run-id", "abcd", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert service.calls == [("register", (0.68, "abcd"), {})]
+    assert json.loads(result.stdout)["version"] == "1"
+
+
+def test_register_manual_numbers_the_rows_and_takes_a_number(cli, service):
+    result = cli("register", "--manual", input="2\n")
+    assert result.exit_code == 0, result.stderr
+    table_row = next(line for line in result.stdout.splitlines() if RUN_IDS[1][:8] in line)
+    assert table_row.split("│")[1].strip() == "2"
+    assert service.calls[-1] == ("register", (0.7, RUN_IDS[1]), {})
+
+
+def test_register_manual_takes_an_id_prefix(cli, service):
+    assert cli("register", "--manual", input=f"{RUN_IDS[2][:6]}\n").exit_code == 0
+    assert service.calls[-1] == ("register", (0.7, RUN_IDS[2][:6]), {})
+
+
+@pytest.mark.parametrize("typed", ["\n", "", "9\n"], ids=["empty", "end-of-input", "no-such-row"])
+def test_register_manual_without_a_choice_is_one_clear_line(cli, service, typed):
+    result = cli("register", "--manual", input=typed)
+    line = one_line_error(result, 2)
+    assert "no run chosen" in line or "pick a row between 1 and 3" in line
+    assert result.stdout.count("Run to register") == 1  # asked once, never "Aborted!"
+    assert [name for name, *_ in service.calls] == ["list_runs"]
+
+
+# ---------------------------------------------------------------- infer
+
+
+def test_infer_looks_the_model_up_in_a_child_process(cli, service, tmp_path):
+    wines = tmp_path / "wines.csv"
+    wines.write_text("x\n")
+    result = cli("infer", wines, "--model", "wine-quality/1", "--color", "red")
+    assert result.exit_code == 0, result.stderr
+    [(name, (given,), kwargs)] = service.calls
+    assert name == "infer" and given == wines
+    assert kwargs["lookup"] == "process" and kwargs["model"] == "wine-quality/1"
+    assert kwargs["color"] == "red" and kwargs["stream"] is not None  # piped: CSV to stdout
+
+
+def test_infer_dash_reads_standard_input(cli, service):
+    assert cli("infer", "-", input="a;b\n").exit_code == 0
+    assert service.read == b"a;b\n"  # the bytes of standard input, as they came
+
+
+@pytest.mark.parametrize("typed", ["1", "wine-quality/1", "wine-quality@champion"])
+def test_infer_interactive_accepts_a_number_a_version_or_an_alias(cli, service, tmp_path, typed):
+    wines = tmp_path / "wines.csv"
+    wines.write_text("x\n")
+    result = cli("infer", wines, "--interactive", input=typed + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert service.calls[-1][2]["model"] == typed
+
+
+def test_infer_rejects_a_bad_colour_before_anything_else(cli, service, tmp_path):
+    line = one_line_error(cli("infer", tmp_path / "x.csv", "--color", "rose"), 2)
+    assert line == "Error: --color 'rose': use red or white"
+    assert service.calls == []
+
+
+# ---------------------------------------------------------------- runs
+
+
+def test_runs_json_is_the_records_as_data(cli, service):
+    result = cli("runs", "--json", "--limit", "3", "--page", "2")
+    assert service.calls == [("list_runs", (), {"limit": 3, "page": 2})]
+    assert [r["run_id"] for r in json.loads(result.stdout)] == RUN_IDS
+
+
+def test_list_runs_is_runs(cli, service):
+    assert json.loads(cli("list-runs", "--json").stdout) == json.loads(cli("runs", "--json").stdout)

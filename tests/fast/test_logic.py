@@ -1,0 +1,186 @@
+"""Pure logic, in seconds: hyper-parameters, model references, what a tracking URI means,
+atomic files, wine headers and chunks, splits and the combined CSV."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from winequality import data
+from winequality.data import FEATURES, group_ids, grouped_split, read_wine_chunks
+from winequality.errors import DataError, UsageError
+from winequality.files import atomic_file, binary_sink
+from winequality.params import DEFAULTS, TrainParams
+from winequality.resolve import ModelRef, parse_model_ref
+from winequality.schema import open_wines
+from winequality.tracking import tracking_store
+
+HEADER = ";".join(f'"{name}"' for name in FEATURES)
+
+# ---------------------------------------------------------------- params
+
+
+def test_params_round_trip_through_their_mlflow_text():
+    params = TrainParams(epochs=7, hidden=(32, 16), lr=0.001, sigma=0.1)
+    logged = params.as_mlflow()
+    assert logged["hidden"] == "32,16" and logged["epochs"] == "7"
+    assert all(isinstance(v, str) for v in logged.values())
+    assert TrainParams.from_text(logged) == params
+    assert TrainParams.from_text({}) == DEFAULTS
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"epochs": "0"}, "--epochs 0: must be at least 1"),
+        ({"hidden": "64,x"}, "--hidden '64,x': must be layer widths"),
+        ({"hidden": ""}, "--hidden : must be layer widths"),
+        ({"batch_size": "1.5"}, "--batch-size '1.5': must be at least 1"),
+        ({"neighbour_power": "-1"}, "--neighbour-power -1.0: must be 0 or more"),
+        ({"dropout": "0.1"}, "unknown training parameter 'dropout'"),
+    ],
+)
+def test_bad_params_are_usage_errors_naming_the_option(values, message):
+    with pytest.raises(UsageError, match="^" + message.replace("(", r"\(")):
+        TrainParams.from_text(values)
+
+
+# ---------------------------------------------------------------- model references
+
+
+@pytest.mark.parametrize(
+    "text, ref",
+    [
+        (None, ModelRef("wine-quality", alias="champion")),
+        ("3", ModelRef("wine-quality", version="3")),
+        ("wine-quality/1", ModelRef("wine-quality", version="1")),
+        ("models:/other/12", ModelRef("other", version="12")),
+        ("wine-quality@champion", ModelRef("wine-quality", alias="champion")),
+        ("@staging", ModelRef("wine-quality", alias="staging")),
+        ("models:/wine-quality@champion", ModelRef("wine-quality", alias="champion")),
+    ],
+)
+def test_model_references(text, ref):
+    assert parse_model_ref(text, "wine-quality") == ref
+
+
+@pytest.mark.parametrize("text", ["nonsense", "wine-quality/x", "wine-quality@", "/3", ""])
+def test_a_bad_model_reference_is_a_usage_error(text):
+    with pytest.raises(UsageError, match="use NAME@ALIAS, NAME/VERSION or a version number"):
+        parse_model_ref(text, "wine-quality")
+
+
+# ---------------------------------------------------------------- tracking URIs
+
+
+def test_what_each_tracking_uri_means(tmp_path):
+    local = tracking_store(None, tmp_path)
+    assert (local.kind, local.display) == ("sqlite", f"sqlite:///{tmp_path}/mlflow.db")
+    assert local.uri == f"sqlite:///{tmp_path}/mlflow.db?timeout=60"
+    assert local.artifact_location == (tmp_path / "mlruns").as_uri()
+
+    server = tracking_store("https://alice:s3cret@mlflow.example.com:5000", tmp_path)
+    assert server.is_server and server.artifact_location is None
+    assert server.display == "https://mlflow.example.com:5000"  # no credentials shown
+
+    pg = tracking_store("postgresql://mlflow:pw@db:5432/mlflow?sslmode=require", tmp_path)
+    assert (pg.kind, pg.display) == ("database", "postgresql://db:5432/mlflow")
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_an_atomic_file_is_all_or_nothing(tmp_path):
+    target = tmp_path / "out" / "predictions.csv"
+    with atomic_file(target) as handle:
+        handle.write(b"first\n")
+    assert target.read_bytes() == b"first\n"
+    with pytest.raises(RuntimeError):
+        with atomic_file(target) as handle:
+            handle.write(b"half")
+            raise RuntimeError("interrupted")
+    assert target.read_bytes() == b"first\n"
+    assert [p.name for p in target.parent.iterdir()] == ["predictions.csv"]
+
+
+def test_a_binary_sink_keeps_text_streams_in_order():
+    text = io.StringIO()
+    text.write("before\n")
+    binary_sink(text).write(b"after\n")
+    assert text.getvalue() == "before\nafter\n"
+    raw = io.BytesIO()
+    assert binary_sink(raw) is raw
+
+
+# ---------------------------------------------------------------- wine files
+
+
+def _wines(header: str, rows: list[str]) -> io.BytesIO:
+    return io.BytesIO(("\n".join([header, *rows]) + "\n").encode())
+
+
+ROW = ";".join(["7.4"] * len(FEATURES))
+
+
+def test_the_prediction_column_is_quoted_as_the_input_header_is():
+    with open_wines(_wines(HEADER + ';"color"', [ROW + ";red"])) as wines:
+        assert wines.prediction_header().endswith(b';"color";"predicted_quality"')
+    plain = ",".join(FEATURES)
+    with open_wines(_wines(plain, [ROW.replace(";", ",")]), color="red") as wines:
+        assert wines.prediction_header() == (plain + ",predicted_quality").encode()
+
+
+def test_a_header_is_checked_before_any_row_is_read():
+    with pytest.raises(DataError, match="^<stdin> has no 'color' column"):
+        open_wines(_wines(HEADER, [ROW]))
+    with pytest.raises(DataError, match="^<stdin>: missing column 'alcohol'"):
+        open_wines(_wines(HEADER.rsplit(";", 1)[0] + ';"color"', [ROW]))
+    with pytest.raises(DataError, match="^<stdin> is empty"):
+        open_wines(io.BytesIO(b""))
+
+
+def test_chunks_of_a_stream_count_every_byte():
+    rows = [ROW + ";white"] * 50
+    stream = _wines(HEADER + ';"color"', rows)
+    size = len(stream.getvalue())
+    with open_wines(stream) as wines:
+        chunks = list(read_wine_chunks(wines, chunk_bytes=1000))
+    assert len(chunks) > 1 and chunks[-1].offset == size
+    assert sum(len(c.frame) for c in chunks) == 50
+    assert all((c.frame["color"] == "white").all() for c in chunks)
+
+
+def test_a_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        open_wines(Path(tmp_path / "nope.csv"))
+
+
+# ---------------------------------------------------------------- data set
+
+
+def test_the_csv_keeps_the_uci_text_byte_for_byte(uci_source):
+    source, spec = uci_source
+    raw = data.read_source(str(source), spec)
+    content = data.build_csv(raw).decode()
+    red_lines = (source / spec["red"].name).read_text().splitlines()[1:]
+    assert content.splitlines()[1] == red_lines[0] + ";red"
+    assert data.build_csv(raw) == data.build_csv(dict(raw))
+
+
+def test_grouped_split_never_puts_a_wine_on_both_sides():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(0.0, index=range(600), columns=FEATURES)
+    frame[FEATURES[:3]] = rng.integers(0, 4, size=(600, 3))
+    frame["color"] = np.where(rng.random(600) < 0.3, "red", "white")
+    groups = group_ids(frame)
+    assert len(np.unique(groups)) < len(frame)  # the data does have exact repeats
+    rest, test = grouped_split(groups, 0.2, seed=3)
+    assert set(groups[rest]).isdisjoint(groups[test])
+    assert sorted(np.concatenate([rest, test])) == list(range(len(frame)))
+    assert abs(len(test) / len(frame) - 0.2) < 0.05
+    again_rest, again_test = grouped_split(groups, 0.2, seed=3)
+    assert np.array_equal(test, again_test)

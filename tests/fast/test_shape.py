@@ -1,0 +1,155 @@
+"""The package's shape: no import cycles, a light CLI, help and an example on every
+command, and the README's exit-code table is the one errors.py defines."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import typer.main
+
+from winequality.cli import app
+from winequality.errors import EXIT_CODES
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "winequality"
+README = Path(__file__).resolve().parents[2] / "README.md"
+HEAVY = {"torch", "mlflow", "dvc", "pandas", "numpy", "pydantic", "pydantic_settings"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every explicit import between the package's modules, at any depth of the code."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    base = f"{base}.{node.module}" if node.module else base
+                # `from pkg import sub` imports the module pkg.sub where there is one
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                ]
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_package_has_no_import_cycles():
+    graph = import_graph()
+    assert "winequality.resolve" in graph and graph["winequality.lookup"]  # the walk saw them
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_can_fail():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_only_store_imports_dvc_and_only_tracking_imports_mlflow():
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text()
+        imports = re.findall(r"^\s*(?:from|import) (\w+)", text, flags=re.MULTILINE)
+        if "dvc" in imports or "dvc_data" in imports:
+            assert path.name == "store.py", path
+        if "mlflow" in imports:
+            assert path.name == "tracking.py", path
+
+
+def test_importing_the_cli_loads_nothing_heavy():
+    code = "import winequality.cli, sys; print(' '.join(sorted(sys.modules)))"
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert not {name.split(".")[0] for name in loaded} & HEAVY
+
+
+def _commands(group, prefix=()):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, prefix + (name,))
+        else:
+            yield prefix + (name,), command
+
+
+def test_every_command_has_help_and_an_example(cli):
+    commands = list(_commands(typer.main.get_command(app)))
+    assert {path for path, _ in commands} >= {
+        ("train",),
+        ("register",),
+        ("infer",),
+        ("runs",),
+        ("list-runs",),
+        ("data", "import"),
+    }
+    for path, command in commands:
+        result = cli(*path, "--help")
+        assert result.exit_code == 0, path
+        assert command.help and "Example: wineq" in command.help, path
+
+
+def test_register_help_says_what_the_bar_means(cli):
+    result = cli("register", "--help")
+    assert "test RMSE a run must reach" in " ".join(result.stdout.split())
+
+
+def test_outside_a_project_is_a_one_line_config_error(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("runs")
+    assert result.exit_code == 9
+    assert result.stderr.startswith("Error: no wineq project at")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_readme_exit_code_table_is_the_one_the_code_uses():
+    section = README.read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `?(\d+)`? \| (\w+) \|", section, flags=re.MULTILINE)
+    assert {int(code): kind for code, kind in rows} == {
+        0: "success",
+        **{code: cls.__name__ for code, cls in EXIT_CODES.items()},
+    }
