@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test lint check bench bench-speed bench-quality clean
+.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-quality clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -34,8 +34,11 @@ remote: venv  ## a local-folder default remote, unless the repo already names on
 data: venv  ## the data of data.dvc: from the remote if it has it, else built from the UCI files
 	@$(BIN)/dvc pull -q data.dvc 2>/dev/null || $(BIN)/wineq data import
 
-test: venv
+test: venv  ## every test: the fast layer and the end-to-end ones (real git, DVC, MLflow, servers)
 	$(BIN)/python -m pytest -q
+
+test-fast: venv  ## the fast layer only: CLI-service contract and pure logic, in seconds
+	$(BIN)/python -m pytest -q tests/fast
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -49,7 +49,8 @@ def test_version_1_predicts_the_same_after_retraining_and_from_a_fresh_clone(
     # A fresh clone: no workspace model, an empty DVC cache; the remote is the only source.
     clone = tmp_path / "clone"
     run(GIT + ["clone", "-q", str(project), str(clone)], tmp_path)
-    assert not (clone / "models").exists() and not (clone / ".dvc" / "cache").exists()
+    assert not (clone / "models" / "model.pt").exists()
+    assert not (clone / ".dvc" / "cache").exists()
     monkeypatch.setenv("WINEQ_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     monkeypatch.chdir(clone)
     shutil.rmtree(project / ".dvc" / "cache")  # nothing to borrow from the first work tree

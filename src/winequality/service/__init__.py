@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO, Optional, TextIO, Union
+from typing import BinaryIO, Optional, Union
 
 from winequality.params import TrainParams
 from winequality.records import (
@@ -88,39 +88,17 @@ class WineService:
         """Registered versions, newest first, for interactive picking."""
         return self.tracker.versions()
 
-    def infer(
-        self,
-        wines: Union[Path, BinaryIO],
-        *,
-        model: Optional[str] = None,
-        run_id: Optional[str] = None,
-        color: Optional[str] = None,
-        output: Optional[Path] = None,
-        stream: Optional[Union[TextIO, BinaryIO]] = None,
-        on_chunk: Optional[Callable[[int, int], None]] = None,
-        keep: Optional[int] = None,
-        lookup: str = "here",
-    ) -> InferResult:
+    def infer(self, wines: Union[Path, BinaryIO], **options) -> InferResult:
         """Predict quality for every wine in `wines` with exactly the registered bytes.
 
-        `lookup="process"` resolves the model in a child process while torch loads here
-        (what `wineq infer` does); `"here"` resolves it in this process.
+        The options are those of `service.infer.infer` (model, run_id, color, output,
+        stream, on_chunk, keep, lookup). `lookup="process"` resolves the model in a child
+        process while torch loads here (what `wineq infer` does); `"here"`, the default,
+        resolves it in this process.
         """
         from winequality.service import infer
 
-        return infer.infer(
-            self.settings,
-            lambda: self.resolver,
-            wines,
-            model=model,
-            run_id=run_id,
-            color=color,
-            output=output,
-            stream=stream,
-            on_chunk=on_chunk,
-            keep=keep,
-            lookup=lookup,
-        )
+        return infer.infer(self.settings, lambda: self.resolver, wines, **options)
 
     def list_runs(self, limit: int = 20, page: int = 1) -> RunsPage:
         """A page of the experiment's runs, newest first, with the versions registered from them."""

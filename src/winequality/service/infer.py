@@ -9,7 +9,6 @@ MLflow and DVC already. Both go through `resolve.ModelResolver`.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
@@ -17,6 +16,7 @@ from typing import BinaryIO, Optional, TextIO, Union
 from winequality.errors import DataError, UsageError
 from winequality.files import atomic_file, binary_sink
 from winequality.records import InferResult, ModelSource
+from winequality.resolve import parse_model_ref
 from winequality.schema import COLORS, PREDICTION, TARGET, open_wines
 from winequality.settings import Settings
 
@@ -79,29 +79,31 @@ def infer(
         raise UsageError(f"lookup {lookup!r}: use one of {', '.join(LOOKUPS)}")
     if color is not None and color not in COLORS:
         raise UsageError(f"--color {color!r}: use red or white")
-    with open_wines(wines, color) as source:
+    if model is not None and not run_id:
+        parse_model_ref(model, settings.model_name)  # a malformed reference fails here, at once
+    with open_wines(wines, color) as source:  # a wrong header fails here, before any lookup
         pending = _start_lookup(lookup, settings, resolver, model, run_id)
         try:
-            # torch and pandas load here while the child looks the model up
-            import numpy as np
-            import pandas as pd
+            from winequality import model as nn_model  # torch loads while the child works
 
-            from winequality import model as nn_model
-            from winequality.data import read_wine_chunks
-
-            chunks = read_wine_chunks(source, color=color)
-            first = next(chunks)  # a malformed first chunk fails before the wait
             chosen, content = pending.result()
         finally:
-            pending.close()
+            pending.close()  # the child and its memory are gone before pandas loads
         try:
             net = nn_model.from_bytes(content)
         except ValueError as exc:
             raise DataError(f"{chosen.label}: {exc}") from exc
 
+        import numpy as np
+        import pandas as pd
+
+        from winequality.data import read_wine_chunks
+
+        chunks = read_wine_chunks(source, color=color)
+
         def predict_all(sink) -> tuple[int, float, float, bool, list]:
             rows, sq, ab, labelled, collected = 0, 0.0, 0.0, True, []
-            for chunk in itertools.chain([first], chunks):
+            for chunk in chunks:
                 frame = chunk.frame
                 predicted = nn_model.predict(net, nn_model.frame_inputs(frame))
                 if TARGET in frame:
