@@ -36,7 +36,7 @@ PHASES = {
     "infer": [
         ("imports", "<frozen importlib._bootstrap>", "_find_and_load"),
         ("start the lookup process", "lookup.py", "start"),
-        ("load torch + wait for the lookup", "lookup.py", "result"),
+        ("wait for the lookup (after torch loaded)", "lookup.py", "result"),
         ("load weights", "model.py", "from_bytes"),
         ("read + parse + validate chunks", "data.py", "read_wine_chunks"),
         ("encode inputs", "model.py", "frame_inputs"),

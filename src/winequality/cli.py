@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -39,6 +40,10 @@ class _Group(TyperGroup):
             message = exc.format_message().rstrip(".")
             typer.echo(f"Error: {message} (see `{where} --help`)", err=True)
             raise typer.Exit(UsageError.exit_code) from None
+        except BrokenPipeError:
+            # the reader went away (`wineq infer - | head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except WineqError as exc:
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
@@ -265,14 +270,21 @@ def _print_table(table, console=None) -> None:
     console.print(table)
 
 
+def _ask(question: str) -> str:
+    """One line typed by the user, the question on stderr (stdout may be a pipe or --json).
+
+    End of input gives ""; Ctrl-C stays an interrupt (exit 130).
+    """
+    typer.echo(f"{question}: ", err=True, nl=False)
+    line = sys.stdin.readline()
+    if not line:
+        typer.echo(err=True)  # end of input: the next message starts on its own line
+    return line.strip()
+
+
 def _pick_run(runs) -> str:
     """The run a user picks from the numbered table: a row number, or an id (prefix)."""
-    try:
-        answer = typer.prompt(
-            "Run to register (row number, or run id or prefix)", default="", show_default=False
-        ).strip()
-    except typer.Abort:
-        answer = ""  # end of input
+    answer = _ask("Run to register (row number, or run id or prefix)")
     if not answer:
         raise UsageError("no run chosen; type a row number or a run id, or use --run-id")
     if answer.isdigit() and len(answer) < 4:  # run id prefixes have at least 4 characters
@@ -303,7 +315,7 @@ def register(
         runs = service.list_runs(limit=50).runs
         if not runs:
             raise WineqError("no runs yet; run `wineq train` first")
-        _print_table(_runs_table(runs, "runs", numbered=True))
+        _print_table(_runs_table(runs, "runs", numbered=True), _console(stderr=True))
         run_id = _pick_run(runs)
     result = service.register(min_rmse, run_id)
     if as_json:
@@ -333,13 +345,8 @@ def _pick_version(service) -> str:
             v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
         )
     _console(stderr=True).print(table)
-    try:
-        chosen = typer.prompt(
-            "Version (number, NAME/VERSION or NAME@ALIAS)", default=versions[0].version
-        ).strip()
-    except typer.Abort:
-        raise UsageError("no version chosen; type a version number, or use --model") from None
-    return chosen
+    chosen = _ask(f"Version (number, NAME/VERSION or NAME@ALIAS) [{versions[0].version}]")
+    return chosen or versions[0].version
 
 
 @app.command()
@@ -369,6 +376,8 @@ def infer(
 
     if color is not None and color not in COLORS:
         raise UsageError(f"--color {color!r}: use red or white")
+    if interactive and file == "-":
+        raise UsageError("--interactive reads its answer from standard input; give a file, not -")
     service = _service()
     if interactive:
         model = _pick_version(service)
@@ -402,7 +411,9 @@ def infer(
             stream=None if (output or on_terminal) else sys.stdout,
             on_chunk=on_chunk,
             keep=TABLE_ROWS,
-            lookup="process",
+            # a fresh process looks the model up in a child while torch loads; after
+            # --interactive, MLflow is loaded here already
+            lookup="here" if interactive else "process",
         )
     finally:
         if progress is not None:

@@ -13,6 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO, Union
 
+from winequality.errors import DataError
+
+
+class OutputError(DataError):
+    """A file could not be written (no such folder, no permission, a folder in the way)."""
+
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
@@ -22,16 +28,21 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     included) the temporary file is removed and `path` is untouched. Example:
     `with atomic_file(Path("out.csv")) as out: out.write(b"...")`
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror}; pick another place") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            raise OutputError(f"cannot write {path}: {exc.strerror}; pick another place") from exc
         raise
 
 

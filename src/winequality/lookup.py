@@ -73,7 +73,7 @@ class ModelLookup:
             answer = None
         content = process.stdout.read(answer["size"]) if answer and "size" in answer else b""
         code = process.wait()
-        if answer is None:
+        if answer is None or (code != 0 and "error" not in answer):
             raise WineqError(
                 f"the model lookup process exited with code {code} without an answer; "
                 "its error is printed above"
@@ -96,7 +96,9 @@ class ModelLookup:
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
-        self._process.stdout.close()
+        for pipe in (self._process.stdin, self._process.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
 
 def _answer(request: dict) -> tuple[dict, bytes]:
@@ -117,6 +119,10 @@ def main() -> int:
         answer, content = _answer(json.loads(sys.stdin.buffer.read()))
     except WineqError as exc:
         answer, content = {"error": type(exc).__name__, "message": str(exc)}, b""
+    except Exception as exc:  # a bug or a library's surprise: still one line for the user
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        message = f"looking the model up failed: {type(exc).__name__}: {first}"
+        answer, content = {"error": "WineqError", "message": message}, b""
     except KeyboardInterrupt:
         return 130  # the parent got the same Ctrl-C and reports it
     try:

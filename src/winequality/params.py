@@ -8,6 +8,7 @@ the model code that uses it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -69,7 +70,9 @@ class TrainParams:
         parse=_widths,
         format=_format_widths,
     )
-    weight_decay: float = knob(1e-2, "AdamW weight decay.", lambda v: v >= 0, "0 or more")
+    weight_decay: float = knob(
+        1e-2, "AdamW weight decay.", lambda v: 0 <= v < math.inf, "0 or more, finite"
+    )
     members: int = knob(
         8,
         "Networks in the ensemble (trained together, averaged).",
@@ -95,7 +98,10 @@ class TrainParams:
         16, "Width of each input's periodic embedding.", lambda v: v >= 1, "at least 1"
     )
     sigma: float = knob(
-        0.05, "Standard deviation of the initial frequencies.", lambda v: v > 0, "above 0"
+        0.05,
+        "Standard deviation of the initial frequencies.",
+        lambda v: 0 < v < math.inf,
+        "above 0, finite",
     )
     neighbours: int = knob(
         10,
@@ -106,8 +112,8 @@ class TrainParams:
     neighbour_power: float = knob(
         3.0,
         "Neighbours weigh 1/distance**power: near-identical wines all but decide alone.",
-        lambda v: v >= 0,
-        "0 or more",
+        lambda v: 0 <= v < math.inf,
+        "0 or more, finite",
     )
 
     def checked(self) -> TrainParams:
@@ -131,10 +137,11 @@ class TrainParams:
 
     @classmethod
     def from_text(cls, values: dict[str, str], base: TrainParams | None = None) -> TrainParams:
-        """Params from text values (option strings, MLflow params, a params file); checked.
+        """Params from text values (option strings, a params file); checked.
 
         Names not given keep `base`'s values (default: the defaults); an unknown name or
-        a value that does not parse is a UsageError.
+        a value that does not parse is a UsageError. A run's MLflow params hold more than
+        these (split_seed, n_train, ...): pass only the names of `knobs()`.
         """
         known = dict(knobs())
         parsed = {}

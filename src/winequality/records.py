@@ -7,6 +7,7 @@ and DVC adapters build them from their libraries' objects.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 RMSE = "test_rmse"
@@ -124,7 +125,7 @@ class InferResult:
     model: ModelSource
     rows: int
     metrics: Optional[dict[str, float]]
-    output: Optional[str]
+    output: Optional[Path]
     frame: Optional[object] = None  # the predictions, when neither a file nor a stream was given
 
 

@@ -223,6 +223,9 @@ class ModelStore:
             name, _ = self._remote(repo)
             path = self.root / relpath
             _ignore_in_git(path)
+            # wineq before 0.2 left a .dvc pointer here; DVC would take it for a stage
+            # and call the model "modified" after every training. The run is the pointer.
+            Path(f"{path}.dvc").unlink(missing_ok=True)
             write_atomic(path, content)
             cache = repo.cache.local
             cached = Path(cache.oid_to_path(expected))

@@ -47,9 +47,11 @@ class TrackingStore:
 
 def _redact(uri: str) -> str:
     """`uri` without query parameters or a user and password."""
+    uri = uri.split("?", 1)[0].split("#", 1)[0]
     parts = urlsplit(uri)
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
+    if "@" not in parts.netloc:
+        return uri  # kept as given: sqlite:////abs/path must not lose a slash
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
 
 
 def tracking_store(uri: Optional[str], project_dir: Path) -> TrackingStore:

@@ -73,16 +73,14 @@ def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, u
         cli("infer", uci_file, "--color", "red", "--model", "wine-quality/1").stdout,
         cli("infer", uci_file, "--color", "red", "--run-id", run_id).stdout,
         *(
-            cli(
-                "infer", uci_file, "--color", "red", "--interactive", input=f"{typed}\n"
-            ).stdout.split("\n", 1)[-1]  # after the prompt
-            for typed in ("1", "wine-quality/1")
+            cli("infer", uci_file, "--color", "red", "--interactive", input=f"{typed}\n").stdout
+            for typed in ("1", "wine-quality/1", "")  # "": the newest version, the default
         ),
         cli("infer", "-", "--color", "red", input=uci_file.read_text()).stdout,
     ]
     assert outputs[0].startswith('"fixed acidity";')
     assert outputs[0].splitlines()[0].endswith(';"quality";"predicted_quality"')  # one style
-    assert all(output.endswith(outputs[0]) for output in outputs)
+    assert all(output == outputs[0] for output in outputs)  # the question went to stderr
 
 
 def test_an_unregistered_model_is_a_clear_error(project, cli, uci_file):

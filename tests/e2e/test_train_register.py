@@ -69,6 +69,15 @@ def test_after_training_git_and_dvc_have_nothing_to_commit(project, cli):
     assert json.loads(run(["dvc", "data", "status", "--json"], project)) == {}
 
 
+def test_a_pointer_left_by_an_older_wineq_is_removed(project, cli):
+    (project / "models" / "model.pt.dvc").write_text(
+        "outs:\n- md5: 982dcc166aa48daf13ec86c10eb467ff\n  size: 1\n  hash: md5\n  path: model.pt\n"
+    )
+    _train(cli)
+    assert not (project / "models" / "model.pt.dvc").exists()
+    assert json.loads(run(["dvc", "data", "status", "--json"], project)) == {}
+
+
 def test_a_project_without_models_gitignore_gets_one(project, cli):
     (project / "models" / ".gitignore").unlink()
     _train(cli)

@@ -173,7 +173,7 @@ def test_register_passes_the_bar_and_the_run(cli, service):
 def test_register_manual_numbers_the_rows_and_takes_a_number(cli, service):
     result = cli("register", "--manual", input="2\n")
     assert result.exit_code == 0, result.stderr
-    table_row = next(line for line in result.stdout.splitlines() if RUN_IDS[1][:8] in line)
+    table_row = next(line for line in result.stderr.splitlines() if RUN_IDS[1][:8] in line)
     assert table_row.split("│")[1].strip() == "2"
     assert service.calls[-1] == ("register", (0.7, RUN_IDS[1]), {})
 
@@ -186,9 +186,16 @@ def test_register_manual_takes_an_id_prefix(cli, service):
 @pytest.mark.parametrize("typed", ["\n", "", "9\n"], ids=["empty", "end-of-input", "no-such-row"])
 def test_register_manual_without_a_choice_is_one_clear_line(cli, service, typed):
     result = cli("register", "--manual", input=typed)
-    line = one_line_error(result, 2)
-    assert "no run chosen" in line or "pick a row between 1 and 3" in line
-    assert result.stdout.count("Run to register") == 1  # asked once, never "Aborted!"
+    assert result.stdout == ""  # the table and the question go to stderr
+    assert result.stderr.count("Run to register") == 1  # asked once, never "Aborted!"
+    assert result.exit_code == 2
+    *_, last = result.stderr.splitlines()  # after the question (the answer is not echoed)
+    error = "Error:" + last.split("Error:", 1)[1]
+    assert error in (
+        "Error: no run chosen; type a row number or a run id, or use --run-id",
+        "Error: row 9: pick a row between 1 and 3",
+    )
+    assert "Traceback" not in result.stderr and "Aborted" not in result.stderr
     assert [name for name, *_ in service.calls] == ["list_runs"]
 
 
@@ -218,6 +225,18 @@ def test_infer_interactive_accepts_a_number_a_version_or_an_alias(cli, service, 
     result = cli("infer", wines, "--interactive", input=typed + "\n")
     assert result.exit_code == 0, result.stderr
     assert service.calls[-1][2]["model"] == typed
+    assert service.calls[-1][2]["lookup"] == "here"  # MLflow is loaded for the table already
+
+
+def test_register_manual_json_keeps_stdout_for_the_json(cli, service):
+    result = cli("register", "--manual", "--json", input="1\n")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["run_id"] == RUN_IDS[0]
+
+
+def test_infer_interactive_cannot_read_wines_from_stdin(cli, service):
+    line = one_line_error(cli("infer", "-", "--interactive", input="1\n"), 2)
+    assert "give a file, not -" in line and service.calls == []
 
 
 def test_infer_rejects_a_bad_colour_before_anything_else(cli, service, tmp_path):

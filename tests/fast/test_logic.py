@@ -107,6 +107,17 @@ def test_an_atomic_file_is_all_or_nothing(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["predictions.csv"]
 
 
+def test_an_unwritable_output_is_a_one_line_error(tmp_path):
+    (tmp_path / "taken").mkdir()
+    for target in (tmp_path / "taken", tmp_path / "file.csv" / "below.csv"):
+        if target.parent.name == "file.csv":
+            target.parent.write_text("a file, not a folder")
+        with pytest.raises(DataError, match=f"^cannot write {target}: .*; pick another place"):
+            with atomic_file(target) as handle:
+                handle.write(b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.csv", "taken"]
+
+
 def test_a_binary_sink_keeps_text_streams_in_order():
     text = io.StringIO()
     text.write("before\n")

@@ -135,4 +135,4 @@ def infer(
             rows, sq, ab, labelled, collected = predict_all(None)
     metrics = {"rmse": (sq / rows) ** 0.5, "mae": ab / rows} if labelled and rows else None
     frame = pd.concat(collected, ignore_index=True) if collected else None
-    return InferResult(chosen, rows, metrics, str(output) if output else None, frame)
+    return InferResult(chosen, rows, metrics, output, frame)
