@@ -244,6 +244,12 @@ def _check_values(
     return frame
 
 
+def validated_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A frame of wines with canonical column names and checked values (a copy)."""
+    mapping = column_mapping(name, list(frame.columns), None)
+    return _check_values(name, frame.rename(columns=mapping).copy(), 1, None)
+
+
 def load_training_frame(handle: IO[str], source: str) -> pd.DataFrame:
     """The whole combined data set from an open text stream, validated."""
     frame = pd.read_csv(handle, sep=";", keep_default_na=False, na_values=[""])

@@ -22,6 +22,7 @@ LINEAGE_KEYS = (
     "model_path",
     "model_md5",
     "dvc_remote",
+    "mlflow_model_id",
 )
 
 

@@ -13,6 +13,7 @@ tree's `models/model.pt` is only the newest model, ignored by Git and unknown to
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,9 @@ def _redact(url: str) -> str:
             host = f"{host}:{parts.port}"
         return urlunsplit(parts._replace(netloc=host))
     return url
+
+
+_SPEC_KEYS = ("url", "endpointurl", "region")  # what reaches a remote again; no secrets
 
 
 def _md5_info(md5: str):
@@ -131,6 +135,48 @@ class ModelStore:
             raise StoreError(f"DVC remote {self.remote_name or '(default)'}: {exc}") from exc
         name = self.remote_name or repo.config["core"].get("remote")
         return name, odb
+
+    @classmethod
+    def for_remote(cls, remote: dict, cache_root: Optional[Path] = None) -> ModelStore:
+        """A store outside any clone: a DVC repository of its own (no Git) whose only remote
+        is `remote` (as `remote_spec` recorded it), in a folder under `cache_root`.
+
+        What a deployment machine uses: its cache keeps each model fetched once. The
+        remote's credentials come from the environment, as DVC reads them (AWS_*, ...).
+        """
+        import os
+
+        from filelock import FileLock
+
+        url = remote.get("url")
+        if not url:
+            raise StoreError("the model records no DVC remote to fetch it from; train it again")
+        base = (
+            cache_root
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wineq" / "dvc"
+        )
+        root = base / hashlib.sha256(json.dumps(remote, sort_keys=True).encode()).hexdigest()[:16]
+        root.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(root) + ".lock", timeout=120):
+            if not (root / ".dvc" / "config").is_file():
+                lines = ["[core]", "    no_scm = True", "    remote = recorded"]
+                lines += ["['remote \"recorded\"']", f"    url = {url}"]
+                lines += [
+                    f"    {key} = {value}" for key, value in remote.items() if key in _SPEC_KEYS[1:]
+                ]
+                (root / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
+                write_atomic(root / ".dvc" / "config", ("\n".join(lines) + "\n").encode())
+        return cls(root)
+
+    def remote_spec(self) -> dict:
+        """The remote in use as a model records it: name, URL and the settings needed to
+        reach it again (endpoint, region), never credentials."""
+        with self._repo() as repo:
+            name, _ = self._remote(repo)
+            config = repo.config["remote"].get(name, {})
+        spec = {"name": name, "url": _redact(str(config.get("url", "")))}
+        spec.update({key: str(config[key]) for key in _SPEC_KEYS[1:] if key in config})
+        return spec
 
     @staticmethod
     def _describe(repo, name: str) -> str:

@@ -8,6 +8,7 @@ source is a tiny pointer artifact inside the run.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -21,6 +22,13 @@ from winequality.errors import NotFoundError, TrackingError
 from winequality.records import ALIAS, RMSE, RunRecord, VersionRecord
 
 POINTER_DIR = "model"
+# The "models from code" entry of a run's MLflow Model: nothing is pickled.
+MODEL_ENTRY = """import mlflow
+
+from winequality.mlflow_model import WineQualityModel
+
+mlflow.models.set_model(WineQualityModel())
+"""
 MAX_BATCH = 1000  # MLflow's limit of metrics per log_batch request
 SQLITE_BUSY_TIMEOUT = 60  # seconds; lets concurrent trainers share one SQLite file
 
@@ -253,6 +261,66 @@ class ExperimentTracker:
         with self._calls("storing the model pointer"):
             self.client.log_text(run_id, text, f"{POINTER_DIR}/{filename}")
 
+    def log_wine_model(
+        self, run_id: str, pointer: str, remote: dict, example, requirements: list[str]
+    ) -> str:
+        """Log the run's MLflow Model (see mlflow_model.py): an MLmodel, the DVC pointer and
+        remote as its only artifacts, wineq's code, a signature and an input example.
+
+        Returns the logged model's id; registering `models:/<id>` makes a version that
+        MLflow's loader, scoring server and Spark take as it is.
+        """
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        import mlflow.pyfunc
+        from mlflow.models import ModelSignature
+        from mlflow.types import ColSpec, Schema
+
+        import winequality
+        from winequality.schema import COLOR, FEATURES, PREDICTION
+
+        signature = ModelSignature(
+            inputs=Schema([ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]),
+            outputs=Schema([ColSpec("double", PREDICTION)]),
+        )
+        with tempfile.TemporaryDirectory(prefix="wineq-model-") as tmp:
+            work = Path(tmp)
+            (work / "model.pt.dvc").write_text(pointer)
+            (work / "dvc_remote.json").write_text(json.dumps(remote, indent=2))
+            code = work / "code" / "winequality"
+            shutil.copytree(
+                Path(winequality.__file__).parent,
+                code,
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
+            entry = work / "wine_quality_model.py"
+            entry.write_text(MODEL_ENTRY)
+            with self._calls("logging the MLflow Model"):
+                logged = self.client.create_logged_model(
+                    self.experiment_id(), name="model", source_run_id=run_id
+                )
+                try:
+                    mlflow.pyfunc.save_model(
+                        work / "model",
+                        python_model=str(entry),
+                        artifacts={
+                            "pointer": str(work / "model.pt.dvc"),
+                            "dvc_remote": str(work / "dvc_remote.json"),
+                        },
+                        code_paths=[str(code)],
+                        signature=signature,
+                        input_example=example,
+                        pip_requirements=requirements,
+                    )
+                    self.client.log_model_artifacts(logged.model_id, str(work / "model"))
+                except BaseException:
+                    self.client.finalize_logged_model(logged.model_id, "FAILED")
+                    raise
+                self.client.finalize_logged_model(logged.model_id, "READY")
+        return logged.model_id
+
     def end_run(self, run_id: str, status: str) -> None:
         with self._calls(f"ending the run as {status}"):
             self.client.set_terminated(run_id, status)
@@ -351,9 +419,18 @@ class ExperimentTracker:
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
-            source = f"{self.client.get_run(run.run_id).info.artifact_uri}/{POINTER_DIR}"
+            model_id = run.lineage.get("mlflow_model_id")
+            if model_id:  # an MLflow Model: MLflow's loader, server and Spark take it
+                source = f"models:/{model_id}"
+            else:  # a run from before wineq logged MLflow Models: only wineq reads it
+                source = f"{self.client.get_run(run.run_id).info.artifact_uri}/{POINTER_DIR}"
             mv = self.client.create_model_version(
-                self.model_name, source, run_id=run.run_id, tags=tags, await_creation_for=0
+                self.model_name,
+                source,
+                run_id=run.run_id,
+                tags=tags,
+                await_creation_for=0,
+                model_id=model_id,
             )
             self.client.set_registered_model_alias(self.model_name, alias, str(mv.version))
         return self.version(str(mv.version))

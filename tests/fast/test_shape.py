@@ -90,13 +90,14 @@ def test_the_cycle_check_can_fail():
 
 
 def test_only_store_imports_dvc_and_only_tracking_imports_mlflow():
+    """mlflow_model.py is the one other: MLflow loads it (wineq's commands never do)."""
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text()
         imports = re.findall(r"^\s*(?:from|import) (\w+)", text, flags=re.MULTILINE)
         if "dvc" in imports or "dvc_data" in imports:
             assert path.name == "store.py", path
         if "mlflow" in imports:
-            assert path.name == "tracking.py", path
+            assert path.name in ("tracking.py", "mlflow_model.py"), path
 
 
 def test_importing_the_cli_loads_nothing_heavy():

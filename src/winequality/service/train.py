@@ -50,6 +50,35 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
     return lambda: signal.signal(signal.SIGTERM, previous)
 
 
+# What a deployment machine installs to load a run's MLflow Model (wineq's own code
+# travels with the model): pinned to the versions that trained it.
+DEPLOYMENT_PACKAGES = (
+    "mlflow",
+    "torch",
+    "dvc",
+    "dvc-s3",
+    "pandas",
+    "numpy",
+    "pydantic-settings",
+    "filelock",
+    "pyyaml",
+)
+
+
+def deployment_requirements() -> list[str]:
+    """`name==version` of each deployment package installed here (local builds unpinned
+    from their `+cpu` tags, which no package index serves)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = []
+    for name in DEPLOYMENT_PACKAGES:
+        try:
+            found.append(f"{name}=={version(name).split('+', 1)[0]}")
+        except PackageNotFoundError:
+            pass
+    return found
+
+
 def _pointer(md5: str, size: int, path: str) -> str:
     """A .dvc file for the model: enough for `dvc pull`/`dvc get` to find the bytes."""
     return f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {Path(path).name}\n"
@@ -69,6 +98,7 @@ def train(
     from winequality.data import (
         COLOR,
         COLORS,
+        FEATURES,
         TARGET,
         group_ids,
         grouped_split,
@@ -133,13 +163,20 @@ def train(
         except StoreError as exc:
             tracker.set_tags(run_id, {f"{TAG_PREFIX}error": str(exc)})
             raise
-        tracker.log_pointer(run_id, _pointer(stored.md5, len(content), stored.path), "model.pt.dvc")
+        pointer = _pointer(stored.md5, len(content), stored.path)
+        tracker.log_pointer(run_id, pointer, "model.pt.dvc")
+        example = frame.iloc[test[:5]][[*FEATURES, COLOR]].reset_index(drop=True)
+        example[FEATURES] = example[FEATURES].astype("float64")  # the signature says double
+        model_id = tracker.log_wine_model(
+            run_id, pointer, store.remote_spec(), example, deployment_requirements()
+        )
         tracker.set_tags(
             run_id,
             {
                 f"{TAG_PREFIX}model_path": stored.path,
                 f"{TAG_PREFIX}model_md5": stored.md5,
                 f"{TAG_PREFIX}dvc_remote": stored.remote,
+                f"{TAG_PREFIX}mlflow_model_id": model_id,
             },
         )
         status = "FINISHED"

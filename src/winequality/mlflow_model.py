@@ -1,0 +1,70 @@
+"""wineq's MLflow Model: what MLflow's own tools load (pyfunc, `mlflow models serve`, Spark).
+
+A run logs an MLflow Model (python_function flavour, "models from code": nothing is
+pickled) whose artifacts are only the DVC pointer of the model file (path, md5, size)
+and the DVC remote it was pushed to (URL and endpoint, never credentials). The code
+travels with the model (MLflow's code paths), so a deployment machine needs MLflow,
+torch and DVC, not a clone of this repository.
+
+On load, the bytes are fetched once per process through DVC: from the clone's cache and
+remote when the loader runs inside a clone, otherwise from the recorded remote into a
+cache of the machine's own (`~/.cache/wineq/dvc`). Their md5 is checked; altered bytes
+are refused with the same IntegrityError `wineq infer` gives.
+
+This module imports MLflow because MLflow loads it; wineq's own commands never do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow.pyfunc
+
+POINTER = "pointer"
+REMOTE = "dvc_remote"
+
+
+def read_pointer(text: str) -> dict:
+    """path, md5 and size from the `.dvc` pointer text a run records."""
+    import yaml
+
+    out = yaml.safe_load(text)["outs"][0]
+    return {"path": out["path"], "md5": out["md5"], "size": int(out.get("size", -1))}
+
+
+def fetch_model_bytes(pointer: dict, remote: dict, start: Path | None = None) -> bytes:
+    """Exactly the recorded bytes: through the clone around `start` (default: the current
+    folder) if there is one, else from the recorded remote."""
+    from winequality.errors import ConfigError
+    from winequality.settings import MODEL_FILE, find_project_root
+    from winequality.store import ModelStore
+
+    try:
+        store = ModelStore(find_project_root(start or Path.cwd()))
+    except ConfigError:
+        store = ModelStore.for_remote(remote)
+    return store.fetch(MODEL_FILE, pointer["md5"])
+
+
+class WineQualityModel(mlflow.pyfunc.PythonModel):
+    """Predicted quality for a frame of wines (UCI column names, a `color` column)."""
+
+    def load_context(self, context) -> None:
+        from winequality import model as nn_model
+
+        pointer = read_pointer(Path(context.artifacts[POINTER]).read_text())
+        remote = json.loads(Path(context.artifacts[REMOTE]).read_text())
+        self._net = nn_model.from_bytes(fetch_model_bytes(pointer, remote))
+
+    def predict(self, context, model_input, params=None):
+        import numpy as np
+        import pandas as pd
+
+        from winequality import model as nn_model
+        from winequality.data import validated_frame
+        from winequality.schema import PREDICTION
+
+        frame = validated_frame(pd.DataFrame(model_input), "the input frame")
+        predicted = nn_model.predict(self._net, nn_model.frame_inputs(frame))
+        return pd.DataFrame({PREDICTION: np.round(predicted, 4)})

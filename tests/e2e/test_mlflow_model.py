@@ -1,0 +1,195 @@
+"""Every registered version is an MLflow Model: MLflow's own loader takes it, inside a
+clone or on a machine with nothing but the tracking URI and the remote, and its bytes
+still come only from DVC."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import HEADER, synthetic_wines, tracker_for
+
+LOAD_AND_PREDICT = """
+import json, sys
+import mlflow, pandas as pd
+model = mlflow.pyfunc.load_model(sys.argv[1])
+frame = pd.read_csv(sys.argv[2], sep=";")
+frame[frame.columns[:11]] = frame[frame.columns[:11]].astype(float)  # MLflow: int64 is no double
+print(json.dumps(model.predict(frame)["predicted_quality"].tolist()))
+"""
+
+
+@pytest.fixture
+def registered(project, cli):
+    result = cli("train", "--epochs", "3", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert cli("register", "--min-rmse", "5").exit_code == 0
+    return json.loads(result.stdout)["run_id"]
+
+
+@pytest.fixture
+def wines(tmp_path) -> Path:
+    path = tmp_path / "wines.csv"
+    rows = [r + ";white" for r in synthetic_wines(40, "white", seed=21)]
+    path.write_text(HEADER + ';"color"\n' + "\n".join(rows) + "\n")
+    return path
+
+
+def wineq_predictions(cli, wines: Path, out: Path) -> list[float]:
+    result = cli("infer", wines, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(out, sep=";")["predicted_quality"].tolist()
+
+
+def load_elsewhere(folder: Path, project: Path, uri: str, wines: Path, **env):
+    """MLflow's loader in a fresh process in `folder`, with only the tracking URI set."""
+    folder.mkdir(parents=True, exist_ok=True)
+    full = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        "XDG_CACHE_HOME": str(folder / "cache"),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", LOAD_AND_PREDICT, uri, str(wines)],
+        cwd=folder,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
+    from mlflow.models import Model
+
+    tracker = tracker_for(project)
+    version = tracker.version_by_alias("champion")
+    model_id = version.lineage["mlflow_model_id"]
+    client = tracker.client
+    assert client.get_model_version("wine-quality", "1").source == f"models:/{model_id}"
+    local = Path(client.download_artifacts(registered, "", str(project.parent / "dl")))
+    logged = client.get_logged_model(model_id)
+    assert logged.source_run_id == registered
+    folder = Path(
+        __import__("mlflow").artifacts.download_artifacts(
+            f"models:/{model_id}", dst_path=str(project.parent / "model")
+        )
+    )
+    mlmodel = Model.load(str(folder / "MLmodel"))
+    assert "python_function" in mlmodel.flavors
+    inputs = mlmodel.signature.inputs.to_dict()
+    assert [c["name"] for c in inputs][-1] == "color" and inputs[0]["type"] == "double"
+    assert mlmodel.signature.outputs.to_dict() == [
+        {"name": "predicted_quality", "type": "double", "required": True}
+    ]
+    files = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*")}
+    assert not any(name.endswith("model.pt") for name in files)  # the bytes stay in DVC
+    assert max(files.values()) < 100_000
+    pointer = (folder / "artifacts" / "model.pt.dvc").read_text()
+    assert f"md5: {version.lineage['model_md5']}" in pointer
+    assert json.loads((folder / "artifacts" / "dvc_remote.json").read_text())["name"] == "shared"
+    assert local.is_dir()
+
+
+def test_mlflow_loads_it_inside_and_outside_a_clone_with_wineqs_predictions(
+    project, cli, registered, wines, tmp_path
+):
+    expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
+    inside = load_elsewhere(project / "sub", project, "models:/wine-quality@champion", wines)
+    assert inside.returncode == 0, inside.stderr
+    assert json.loads(inside.stdout) == expected
+    outside = load_elsewhere(tmp_path / "empty", project, "models:/wine-quality@champion", wines)
+    assert outside.returncode == 0, outside.stderr
+    assert json.loads(outside.stdout) == expected
+    md5 = tracker_for(project).version("1").lineage["model_md5"]
+    cached = list((tmp_path / "empty" / "cache" / "wineq" / "dvc").rglob(md5[2:]))
+    assert len(cached) == 1  # fetched from the recorded remote into the machine's cache
+
+
+def test_altered_bytes_are_refused_by_mlflows_loader_as_by_wineq(
+    project, cli, registered, wines, tmp_path
+):
+    md5 = tracker_for(project).version("1").lineage["model_md5"]
+    cached = project / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+    original = cached.read_bytes()
+
+    def alter():  # each refusal drops the altered copy, so alter it each time
+        cached.unlink(missing_ok=True)
+        cached.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+
+    alter()
+    done = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
+    alter()
+    by_wineq = cli("infer", wines)
+    assert done.returncode != 0 and by_wineq.exit_code == 5
+    refusal = by_wineq.stderr.removeprefix("Error: wine-quality/1: ").strip()
+    assert refusal.startswith("models/model.pt: the stored bytes hash to ")
+    assert f"IntegrityError: {refusal}" in done.stderr
+
+
+def test_a_frame_that_breaks_the_signature_is_mlflows_schema_error(project, registered):
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model("models:/wine-quality@champion")
+    with pytest.raises(MlflowException, match="(?i)schema|missing"):
+        model.predict(pd.DataFrame({"alcohol": [10.0], "color": ["red"]}))
+
+
+def test_mlflow_models_serve_answers_with_wineqs_predictions(
+    project, cli, registered, wines, tmp_path
+):
+    """`mlflow models serve` as a deployment machine runs it: an empty folder, the tracking
+    URI in the environment, a real server process on a loopback port."""
+    import urllib.request
+
+    from services import BIN, free_port, http_ok, start
+
+    expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        "XDG_CACHE_HOME": str(folder / "cache"),
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",  # MLflow runs `uvicorn` from PATH
+    }
+    server = start(
+        "mlflow models serve",
+        [str(BIN / "mlflow"), "models", "serve", "-m", "models:/wine-quality@champion",
+         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
+        folder / "serve.log",
+        f"http://127.0.0.1:{port}",
+        http_ok(f"http://127.0.0.1:{port}/ping"),
+        timeout=120,
+        cwd=folder,
+        env=env,
+    )  # fmt: skip
+    try:
+        frame = pd.read_csv(wines, sep=";")
+        frame[frame.columns[:11]] = frame[frame.columns[:11]].astype(float)
+        bodies = {
+            "application/json": json.dumps(
+                {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
+            ).encode(),
+            "text/csv": frame.to_csv(index=False).encode(),
+        }
+        for content_type, body in bodies.items():
+            request = urllib.request.Request(
+                f"{server.url}/invocations", data=body, headers={"Content-Type": content_type}
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answer = json.loads(response.read())
+            predicted = [row["predicted_quality"] for row in answer["predictions"]]
+            assert predicted == expected, content_type
+    finally:
+        server.stop()
