@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-quality clean
+.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -46,10 +46,13 @@ lint: venv
 
 check: lint test
 
-bench: bench-speed bench-quality  ## every benchmark: speed ratios, then model quality
+bench: bench-speed bench-serving bench-quality  ## every benchmark: speed, serving, model quality
 
 bench-speed: venv  ## start-up, fetch, listing, training and inference against their baselines
 	$(BIN)/python bench/speed.py "$(UCI)"
+
+bench-serving: venv  ## a registered version behind `mlflow models serve` against the model in process
+	$(BIN)/python bench/serving.py "$(UCI)"
 
 bench-quality: venv  ## wineq's model against the paper and scikit-learn, same folds
 	$(BIN)/python bench/quality.py "$(UCI)"

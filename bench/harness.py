@@ -144,8 +144,11 @@ def markdown(rows: list[dict]) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
+        limit, met = f"≤ {r['limit']:g}", "yes" if r["met"] else "**no**"
+        if r["limit"] == float("inf"):  # measured, with no target to meet
+            limit, met = "—", "—"
         lines.append(
             f"| {r['target']} | {r['wineq']} | {r['baseline']} | {r['ratio']:.2f} | "
-            f"≤ {r['limit']:g} | {'yes' if r['met'] else '**no**'} |"
+            f"{limit} | {met} |"
         )
     return "\n".join(lines)

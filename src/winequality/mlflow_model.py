@@ -35,16 +35,23 @@ def read_pointer(text: str) -> dict:
 
 def fetch_model_bytes(pointer: dict, remote: dict, start: Path | None = None) -> bytes:
     """Exactly the recorded bytes: through the clone around `start` (default: the current
-    folder) if there is one, else from the recorded remote."""
-    from winequality.errors import ConfigError
+    folder) if there is one and it has them, else from the recorded remote."""
+    from winequality.errors import ConfigError, IntegrityError, StoreError
     from winequality.settings import MODEL_FILE, find_project_root
     from winequality.store import ModelStore
 
     try:
-        store = ModelStore(find_project_root(start or Path.cwd()))
+        clone = ModelStore(find_project_root(start or Path.cwd()))
     except ConfigError:
-        store = ModelStore.for_remote(remote)
-    return store.fetch(MODEL_FILE, pointer["md5"])
+        clone = None
+    if clone is not None:
+        try:
+            return clone.fetch(MODEL_FILE, pointer["md5"])
+        except IntegrityError:
+            raise
+        except StoreError:
+            pass  # not in this clone's cache or remote: the recorded remote has it
+    return ModelStore.for_remote(remote).fetch(MODEL_FILE, pointer["md5"])
 
 
 class WineQualityModel(mlflow.pyfunc.PythonModel):

@@ -424,16 +424,37 @@ class ExperimentTracker:
                 source = f"models:/{model_id}"
             else:  # a run from before wineq logged MLflow Models: only wineq reads it
                 source = f"{self.client.get_run(run.run_id).info.artifact_uri}/{POINTER_DIR}"
-            mv = self.client.create_model_version(
-                self.model_name,
-                source,
-                run_id=run.run_id,
-                tags=tags,
-                await_creation_for=0,
-                model_id=model_id,
-            )
+            with self._process_tracking_uri():
+                mv = self.client.create_model_version(
+                    self.model_name,
+                    source,
+                    run_id=run.run_id,
+                    tags=tags,
+                    await_creation_for=0,
+                    model_id=model_id,
+                )
             self.client.set_registered_model_alias(self.model_name, alias, str(mv.version))
         return self.version(str(mv.version))
+
+    @contextmanager
+    def _process_tracking_uri(self) -> Iterator[None]:
+        """Point MLflow's process-wide tracking URI at this store for the block.
+
+        A local registry store resolves a `models:/<id>` source through the process-wide
+        URI, not through the client that asked (a TODO in MLflow 3's stores); a server
+        resolves it on its own side.
+        """
+        import mlflow
+
+        if self.store.is_server:
+            yield
+            return
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(self.store.uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(previous)
 
     def set_alias(self, version: str, alias: str = ALIAS) -> None:
         with self._calls(f"moving alias {alias!r}"):

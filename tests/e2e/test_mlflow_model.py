@@ -29,7 +29,8 @@ print(json.dumps(model.predict(frame)["predicted_quality"].tolist()))
 def registered(project, cli):
     result = cli("train", "--epochs", "3", "--json")
     assert result.exit_code == 0, result.stderr
-    assert cli("register", "--min-rmse", "5").exit_code == 0
+    registered = cli("register", "--min-rmse", "5")
+    assert registered.exit_code == 0, registered.stderr
     return json.loads(result.stdout)["run_id"]
 
 
@@ -73,7 +74,8 @@ def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
     version = tracker.version_by_alias("champion")
     model_id = version.lineage["mlflow_model_id"]
     client = tracker.client
-    assert client.get_model_version("wine-quality", "1").source == f"models:/{model_id}"
+    mv = client.get_model_version("wine-quality", "1")
+    assert mv.source == f"models:/{model_id}"  # a source MLflow resolves to the logged model
     local = Path(client.download_artifacts(registered, "", str(project.parent / "dl")))
     logged = client.get_logged_model(model_id)
     assert logged.source_run_id == registered
@@ -193,3 +195,54 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
             assert predicted == expected, content_type
     finally:
         server.stop()
+
+
+def test_spark_scores_a_csv_with_wineqs_predictions(
+    project, cli, registered, wines, tmp_path, monkeypatch
+):
+    """Batch scoring on a local Spark session through MLflow's spark_udf, as on a cluster."""
+    import mlflow
+    from pyspark.sql import SparkSession
+    from pyspark.sql.functions import col
+
+    from winequality.schema import COLOR, FEATURES
+
+    expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # Spark's workers: this venv
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    try:
+        score = mlflow.pyfunc.spark_udf(
+            spark, "models:/wine-quality@champion", result_type="double", env_manager="local"
+        )
+        frame = spark.read.csv(str(wines), sep=";", header=True, inferSchema=True)
+        frame = frame.select(*[col(f"`{f}`").cast("double").alias(f) for f in FEATURES], COLOR)
+        scored = frame.withColumn("predicted_quality", score(*FEATURES, COLOR))
+        predicted = [row["predicted_quality"] for row in scored.collect()]
+    finally:
+        spark.stop()
+    assert predicted == expected
+
+
+def test_a_version_registered_before_mlflow_models_still_serves_wineq(
+    project, cli, wines, tmp_path
+):
+    """A run from before this change has no MLflow Model: its version points at the pointer
+    artifact, and `wineq infer` uses it exactly as before."""
+    result = cli("train", "--epochs", "3", "--json")
+    run_id = json.loads(result.stdout)["run_id"]
+    tracker = tracker_for(project)
+    tracker.client.delete_tag(run_id, "wineq.mlflow_model_id")  # as older runs were
+    assert cli("register", "--min-rmse", "5").exit_code == 0
+    version = tracker.client.get_model_version("wine-quality", "1")
+    assert version.source.endswith("/artifacts/model") and not version.model_id
+    assert "mlflow_model_id" not in tracker.version("1").lineage
+    from_version = wineq_predictions(cli, wines, tmp_path / "a.csv")
+    result = cli("infer", wines, "--run-id", run_id, "--output", tmp_path / "b.csv")
+    assert result.exit_code == 0, result.stderr
+    assert from_version == pd.read_csv(tmp_path / "b.csv", sep=";")["predicted_quality"].tolist()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_mlflow_model import load_elsewhere
 
 from conftest import GIT, md5_of, run, tracker_for
 from services import BIN, S3_ENV, Postgres, free_port, mlflow_server, moto_s3
@@ -137,6 +138,15 @@ def test_the_whole_workflow_on_a_sqlite_server_and_an_s3_remote(
 
     wines = project / "data" / "wine-quality.csv"
     expected = cli("infer", wines).stdout
+    # MLflow's own loader on a machine with no clone: the tracking URI and the S3
+    # credentials in the environment, the bytes from the recorded S3 remote
+    loaded = load_elsewhere(
+        tmp_path / "deploy", project, "models:/wine-quality@champion", wines,
+        MLFLOW_TRACKING_URI=sqlite_server, **S3_ENV,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    by_wineq = [float(line.rsplit(";", 1)[1]) for line in expected.splitlines()[1:]]
+    assert json.loads(loaded.stdout) == by_wineq
     clone = fresh_clone(project, tmp_path / "clone")
     monkeypatch.chdir(clone)
     result = cli("infer", wines, "--model", "wine-quality/1")
