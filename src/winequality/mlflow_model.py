@@ -57,6 +57,10 @@ def fetch_model_bytes(pointer: dict, remote: dict, start: Path | None = None) ->
 class WineQualityModel(mlflow.pyfunc.PythonModel):
     """Predicted quality for a frame of wines (UCI column names, a `color` column)."""
 
+    # The input is checked against the model's signature; MLflow's type-hint validation
+    # would only repeat that, and it warns on every definition of this class without it.
+    _skip_type_hint_validation = True
+
     def load_context(self, context) -> None:
         from winequality import model as nn_model
 

@@ -180,6 +180,8 @@ class ExperimentTracker:
             # Schema migrations on a new SQLite store log at INFO; users need none of it.
             for name in ("alembic", "mlflow"):
                 logging.getLogger(name).setLevel(logging.WARNING)
+            # nor bars for the few kB of a model's pointer files; wineq reports outcomes
+            os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
             if self.store.is_server:
                 # Bound every request: a dead server must not cost minutes of retries.
                 os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, int(self.timeout)))
