@@ -277,6 +277,7 @@ class ExperimentTracker:
         from pathlib import Path
 
         import mlflow.pyfunc
+        from mlflow.entities import LoggedModelOutput
         from mlflow.models import ModelSignature
         from mlflow.types import ColSpec, Schema
 
@@ -321,6 +322,8 @@ class ExperimentTracker:
                     self.client.finalize_logged_model(logged.model_id, "FAILED")
                     raise
                 self.client.finalize_logged_model(logged.model_id, "READY")
+                # the run's output, so the run's page in MLflow's UI lists the model
+                self.client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
         return logged.model_id
 
     def end_run(self, run_id: str, status: str) -> None:

@@ -79,6 +79,8 @@ def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
     local = Path(client.download_artifacts(registered, "", str(project.parent / "dl")))
     logged = client.get_logged_model(model_id)
     assert logged.source_run_id == registered
+    run = client.get_run(registered)  # the run's output: its page in MLflow's UI lists it
+    assert [m.model_id for m in run.outputs.model_outputs] == [model_id]
     folder = Path(
         __import__("mlflow").artifacts.download_artifacts(
             f"models:/{model_id}", dst_path=str(project.parent / "model")
