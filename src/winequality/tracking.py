@@ -449,17 +449,15 @@ class ExperimentTracker:
         URI, not through the client that asked (a TODO in MLflow 3's stores); a server
         resolves it on its own side.
         """
-        import mlflow
+        # MLflow's own helper: it puts back exactly what was there, "not set" included
+        # (setting back get_tracking_uri()'s answer would pin this store for the process)
+        from mlflow.tracking._tracking_service.utils import _use_tracking_uri
 
         if self.store.is_server:
             yield
             return
-        previous = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(self.store.uri)
-        try:
+        with _use_tracking_uri(self.store.uri):
             yield
-        finally:
-            mlflow.set_tracking_uri(previous)
 
     def set_alias(self, version: str, alias: str = ALIAS) -> None:
         with self._calls(f"moving alias {alias!r}"):

@@ -35,6 +35,17 @@ def registered(project, cli):
 
 
 @pytest.fixture
+def global_tracking_uri(project):
+    """MLflow's process-wide tracking URI on the project's store, as a user's script sets
+    it; unset again afterwards, so no later test inherits it."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    yield
+    mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture
 def wines(tmp_path) -> Path:
     path = tmp_path / "wines.csv"
     rows = [r + ";white" for r in synthetic_wines(40, "white", seed=21)]
@@ -68,7 +79,11 @@ def load_elsewhere(folder: Path, project: Path, uri: str, wines: Path, **env):
 
 
 def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
+    import mlflow
     from mlflow.models import Model
+    from mlflow.tracking._tracking_service.utils import is_tracking_uri_set
+
+    assert not is_tracking_uri_set()  # register borrowed the process-wide URI and gave it back
 
     tracker = tracker_for(project)
     version = tracker.version_by_alias("champion")
@@ -82,8 +97,10 @@ def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
     run = client.get_run(registered)  # the run's output: its page in MLflow's UI lists it
     assert [m.model_id for m in run.outputs.model_outputs] == [model_id]
     folder = Path(
-        __import__("mlflow").artifacts.download_artifacts(
-            f"models:/{model_id}", dst_path=str(project.parent / "model")
+        mlflow.artifacts.download_artifacts(
+            f"models:/{model_id}",
+            dst_path=str(project.parent / "model"),
+            tracking_uri=tracker.store.uri,
         )
     )
     mlmodel = Model.load(str(folder / "MLmodel"))
@@ -138,11 +155,12 @@ def test_altered_bytes_are_refused_by_mlflows_loader_as_by_wineq(
     assert f"IntegrityError: {refusal}" in done.stderr
 
 
-def test_a_frame_that_breaks_the_signature_is_mlflows_schema_error(project, registered):
+def test_a_frame_that_breaks_the_signature_is_mlflows_schema_error(
+    project, registered, global_tracking_uri
+):
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     model = mlflow.pyfunc.load_model("models:/wine-quality@champion")
     with pytest.raises(MlflowException, match="(?i)schema|missing"):
         model.predict(pd.DataFrame({"alcohol": [10.0], "color": ["red"]}))
@@ -200,7 +218,7 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
 
 
 def test_spark_scores_a_csv_with_wineqs_predictions(
-    project, cli, registered, wines, tmp_path, monkeypatch
+    project, cli, registered, wines, tmp_path, monkeypatch, global_tracking_uri
 ):
     """Batch scoring on a local Spark session through MLflow's spark_udf, as on a cluster."""
     import mlflow
@@ -210,7 +228,6 @@ def test_spark_scores_a_csv_with_wineqs_predictions(
     from winequality.schema import COLOR, FEATURES
 
     expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
     monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # Spark's workers: this venv
     spark = (
         SparkSession.builder.master("local[2]")
