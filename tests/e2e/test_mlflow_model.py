@@ -217,35 +217,47 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
         server.stop()
 
 
-def test_spark_scores_a_csv_with_wineqs_predictions(
-    project, cli, registered, wines, tmp_path, monkeypatch, global_tracking_uri
-):
-    """Batch scoring on a local Spark session through MLflow's spark_udf, as on a cluster."""
-    import mlflow
-    from pyspark.sql import SparkSession
-    from pyspark.sql.functions import col
+SPARK_SCORE = """
+import json, sys
+import mlflow
+from pyspark.sql import SparkSession
+from pyspark.sql.functions import col
+from winequality.schema import COLOR, FEATURES
 
-    from winequality.schema import COLOR, FEATURES
+spark = (
+    SparkSession.builder.master("local[2]")
+    .config("spark.ui.enabled", "false")
+    .config("spark.sql.shuffle.partitions", "2")
+    .getOrCreate()
+)
+udf = mlflow.pyfunc.spark_udf(spark, "models:/wine-quality@champion", result_type="double")
+wines = spark.read.csv(sys.argv[1], sep=";", header=True, inferSchema=True)
+wines = wines.select(*[col(f"`{c}`").cast("double").alias(c) for c in FEATURES], COLOR)
+scored = wines.withColumn("predicted_quality", udf(*FEATURES, COLOR))
+print(json.dumps([row["predicted_quality"] for row in scored.collect()]))
+spark.stop()
+"""
 
+
+def test_spark_scores_a_csv_with_wineqs_predictions(project, cli, registered, wines, tmp_path):
+    """Batch scoring with MLflow's spark_udf on a local Spark session, as on a cluster: a
+    process of its own, so Spark's JVM ends with it."""
     expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
-    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)  # Spark's workers: this venv
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+        "PYSPARK_PYTHON": sys.executable,  # Spark's Python workers: this venv
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SPARK_SCORE, str(wines)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    try:
-        score = mlflow.pyfunc.spark_udf(
-            spark, "models:/wine-quality@champion", result_type="double", env_manager="local"
-        )
-        frame = spark.read.csv(str(wines), sep=";", header=True, inferSchema=True)
-        frame = frame.select(*[col(f"`{f}`").cast("double").alias(f) for f in FEATURES], COLOR)
-        scored = frame.withColumn("predicted_quality", score(*FEATURES, COLOR))
-        predicted = [row["predicted_quality"] for row in scored.collect()]
-    finally:
-        spark.stop()
-    assert predicted == expected
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
 
 
 def test_a_version_registered_before_mlflow_models_still_serves_wineq(
