@@ -133,14 +133,12 @@ def data_import(
     """
     stored, rows = _service().import_data(source)
     typer.echo(f"Imported {rows:,} wines into data/wine-quality.csv (data.dvc md5 {stored.md5}).")
-    if stored.changed:
-        typer.echo(
-            f"Pushed to DVC remote {stored.remote!r}. Commit data.dvc to record this version."
-        )
-    else:
-        typer.echo(
-            f"Pushed to DVC remote {stored.remote!r}. data.dvc already records this version."
-        )
+    then = (
+        "Commit data.dvc to record this version."
+        if stored.changed
+        else ("data.dvc already records this version.")
+    )
+    typer.echo(f"Pushed to DVC remote {stored.remote!r}. {then}")
 
 
 def train(as_json: bool = False, **values) -> None:
@@ -372,10 +370,6 @@ def infer(
 
     Example: wineq infer wines.csv --model wine-quality/1 --output predictions.csv
     """
-    from winequality.schema import COLORS
-
-    if color is not None and color not in COLORS:
-        raise UsageError(f"--color {color!r}: use red or white")
     if interactive and file == "-":
         raise UsageError("--interactive reads its answer from standard input; give a file, not -")
     service = _service()

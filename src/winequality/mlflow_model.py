@@ -33,27 +33,6 @@ def read_pointer(text: str) -> dict:
     return {"path": out["path"], "md5": out["md5"], "size": int(out.get("size", -1))}
 
 
-def fetch_model_bytes(pointer: dict, remote: dict, start: Path | None = None) -> bytes:
-    """Exactly the recorded bytes: through the clone around `start` (default: the current
-    folder) if there is one and it has them, else from the recorded remote."""
-    from winequality.errors import ConfigError, IntegrityError, StoreError
-    from winequality.settings import MODEL_FILE, find_project_root
-    from winequality.store import ModelStore
-
-    try:
-        clone = ModelStore(find_project_root(start or Path.cwd()))
-    except ConfigError:
-        clone = None
-    if clone is not None:
-        try:
-            return clone.fetch(MODEL_FILE, pointer["md5"])
-        except IntegrityError:
-            raise
-        except StoreError:
-            pass  # not in this clone's cache or remote: the recorded remote has it
-    return ModelStore.for_remote(remote).fetch(MODEL_FILE, pointer["md5"])
-
-
 class WineQualityModel(mlflow.pyfunc.PythonModel):
     """Predicted quality for a frame of wines (UCI column names, a `color` column)."""
 
@@ -63,10 +42,11 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         from winequality import model as nn_model
+        from winequality.resolve import fetch_recorded
 
         pointer = read_pointer(Path(context.artifacts[POINTER]).read_text())
         remote = json.loads(Path(context.artifacts[REMOTE]).read_text())
-        self._net = nn_model.from_bytes(fetch_model_bytes(pointer, remote))
+        self._net = nn_model.from_bytes(fetch_recorded(pointer["md5"], remote))
 
     def predict(self, context, model_input, params=None):
         import numpy as np

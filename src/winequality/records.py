@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit, urlunsplit
 
 RMSE = "test_rmse"
 ALIAS = "champion"
@@ -24,6 +25,18 @@ LINEAGE_KEYS = (
     "dvc_remote",
     "mlflow_model_id",
 )
+
+
+def without_credentials(url: str) -> str:
+    """`url` as wineq records or shows it: no user, password, query or fragment.
+
+    Everything else is kept as given (`sqlite:////abs/path` keeps its slashes).
+    """
+    url = url.split("?", 1)[0].split("#", 1)[0]
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
 
 
 def _lineage(tags: dict[str, str]) -> dict[str, str]:
@@ -72,8 +85,11 @@ class StoredFile:
     path: str
     md5: str
     remote: str
+    """`name (url)` of the remote, without credentials."""
     changed: bool = True
     """Whether this call changed what DVC tracks (False: the same bytes were there)."""
+    location: dict = field(default_factory=dict)
+    """The remote as a model records it to be fetched again: name, url, endpoint, region."""
 
 
 @dataclass(frozen=True)

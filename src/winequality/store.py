@@ -19,11 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
-from urllib.parse import urlsplit, urlunsplit
 
 from winequality.errors import DataError, IntegrityError, StoreError
 from winequality.files import write_atomic
-from winequality.records import StoredFile
+from winequality.records import StoredFile, without_credentials
 from winequality.settings import DATA_DIR, DATA_FILE
 
 
@@ -47,17 +46,6 @@ def _md5_of(path: Path) -> Optional[str]:
         return hashlib.md5(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         return None
-
-
-def _redact(url: str) -> str:
-    """A remote URL without any user or password in it."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit(parts._replace(netloc=host))
-    return url
 
 
 _SPEC_KEYS = ("url", "endpointurl", "region")  # what reaches a remote again; no secrets
@@ -139,7 +127,7 @@ class ModelStore:
     @classmethod
     def for_remote(cls, remote: dict, cache_root: Optional[Path] = None) -> ModelStore:
         """A store outside any clone: a DVC repository of its own (no Git) whose only remote
-        is `remote` (as `remote_spec` recorded it), in a folder under `cache_root`.
+        is `remote` (as `StoredFile.location` recorded it), in a folder under `cache_root`.
 
         What a deployment machine uses: its cache keeps each model fetched once. The
         remote's credentials come from the environment, as DVC reads them (AWS_*, ...).
@@ -168,21 +156,19 @@ class ModelStore:
                 write_atomic(root / ".dvc" / "config", ("\n".join(lines) + "\n").encode())
         return cls(root)
 
-    def remote_spec(self) -> dict:
-        """The remote in use as a model records it: name, URL and the settings needed to
-        reach it again (endpoint, region), never credentials."""
-        with self._repo() as repo:
-            name, _ = self._remote(repo)
-            config = repo.config["remote"].get(name, {})
-        spec = {"name": name, "url": _redact(str(config.get("url", "")))}
+    @staticmethod
+    def _location(repo, name: str) -> dict:
+        """The remote as a model records it: name, URL and the settings needed to reach it
+        again (endpoint, region), never credentials."""
+        config = repo.config["remote"].get(name, {})
+        spec = {"name": name, "url": without_credentials(str(config.get("url", "")))}
         spec.update({key: str(config[key]) for key in _SPEC_KEYS[1:] if key in config})
         return spec
 
-    @staticmethod
-    def _describe(repo, name: str) -> str:
+    @classmethod
+    def _describe(cls, repo, name: str) -> str:
         """The remote as `name (url)`, without credentials."""
-        url = repo.config["remote"].get(name, {}).get("url", "")
-        return f"{name} ({_redact(str(url))})"
+        return f"{name} ({cls._location(repo, name)['url']})"
 
     # ------------------------------------------------------------- data
 
@@ -280,14 +266,15 @@ class ModelStore:
                 if _md5_of(cached) != expected:  # an altered copy was there already
                     cached.unlink()
                     cache.add(str(path), cache.fs, expected, check_exists=False)
+                    if _md5_of(cached) != expected:
+                        raise StoreError(
+                            f"{relpath} changed while it was being cached (wrote {expected}); "
+                            "train again"
+                        )
             except OSError as exc:
                 raise StoreError(
                     f"could not put {relpath} in the DVC cache {cache.path}: {exc.strerror}"
                 ) from exc
-            if _md5_of(cached) != expected:
-                raise StoreError(
-                    f"{relpath} changed while it was being cached (wrote {expected}); train again"
-                )
             try:
                 result = repo.cloud.push([_md5_info(expected)], remote=name)
             except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
@@ -300,7 +287,8 @@ class ModelStore:
                     f"could not push {relpath} (md5 {expected}) to DVC remote "
                     f"{self._describe(repo, name)}; is it reachable?"
                 )
-            return StoredFile(relpath, expected, self._describe(repo, name))
+            location = self._location(repo, name)
+            return StoredFile(relpath, expected, f"{name} ({location['url']})", location=location)
 
     def in_remote(self, md5: str) -> bool:
         """Whether the remote holds the object with this md5."""

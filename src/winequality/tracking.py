@@ -16,10 +16,9 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
-from urllib.parse import urlsplit, urlunsplit
 
 from winequality.errors import NotFoundError, TrackingError
-from winequality.records import ALIAS, RMSE, RunRecord, VersionRecord
+from winequality.records import ALIAS, RMSE, RunRecord, VersionRecord, without_credentials
 
 POINTER_DIR = "model"
 # The "models from code" entry of a run's MLflow Model: nothing is pickled.
@@ -53,15 +52,6 @@ class TrackingStore:
         return self.kind == "server"
 
 
-def _redact(uri: str) -> str:
-    """`uri` without query parameters or a user and password."""
-    uri = uri.split("?", 1)[0].split("#", 1)[0]
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri  # kept as given: sqlite:////abs/path must not lose a slash
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
-
-
 def tracking_store(uri: Optional[str], project_dir: Path) -> TrackingStore:
     """The store a WINEQ_TRACKING_URI names; None means the project's own SQLite file.
 
@@ -77,10 +67,10 @@ def tracking_store(uri: Optional[str], project_dir: Path) -> TrackingStore:
             local_artifacts,
         )
     if uri.startswith(("http://", "https://")):
-        return TrackingStore(uri, _redact(uri), "server", None)
+        return TrackingStore(uri, without_credentials(uri), "server", None)
     if uri.startswith("sqlite:"):
-        return TrackingStore(uri, _redact(uri), "sqlite", local_artifacts)
-    return TrackingStore(uri, _redact(uri), "database", local_artifacts)
+        return TrackingStore(uri, without_credentials(uri), "sqlite", local_artifacts)
+    return TrackingStore(uri, without_credentials(uri), "database", local_artifacts)
 
 
 def _sqlite_lock(store: TrackingStore):
@@ -274,7 +264,6 @@ class ExperimentTracker:
         """
         import shutil
         import tempfile
-        from pathlib import Path
 
         import mlflow.pyfunc
         from mlflow.entities import LoggedModelOutput

@@ -239,10 +239,14 @@ def test_infer_interactive_cannot_read_wines_from_stdin(cli, service):
     assert "give a file, not -" in line and service.calls == []
 
 
-def test_infer_rejects_a_bad_colour_before_anything_else(cli, service, tmp_path):
-    line = one_line_error(cli("infer", tmp_path / "x.csv", "--color", "rose"), 2)
-    assert line == "Error: --color 'rose': use red or white"
-    assert service.calls == []
+def test_a_bad_colour_is_refused_before_any_file_or_lookup(tmp_path):
+    from winequality.service.infer import infer
+
+    def no_resolver():
+        raise AssertionError("the lookup must not start")
+
+    with pytest.raises(UsageError, match="^--color 'rose': use red or white$"):
+        infer(None, no_resolver, tmp_path / "missing.csv", color="rose")
 
 
 # ---------------------------------------------------------------- runs

@@ -41,9 +41,7 @@ def _start_lookup(lookup: str, settings: Settings, resolver: Callable, model, ru
         from winequality.lookup import ModelLookup
 
         return ModelLookup.start(settings, model, run_id)
-    if lookup == "here":
-        return _LookupHere(resolver(), model, run_id)
-    raise UsageError(f"lookup {lookup!r}: use one of {', '.join(LOOKUPS)}")
+    return _LookupHere(resolver(), model, run_id)
 
 
 def _with_column(lines: list[bytes], values, sep: str) -> bytes:

@@ -168,7 +168,7 @@ def train(
         example = frame.iloc[test[:5]][[*FEATURES, COLOR]].reset_index(drop=True)
         example[FEATURES] = example[FEATURES].astype("float64")  # the signature says double
         model_id = tracker.log_wine_model(
-            run_id, pointer, store.remote_spec(), example, deployment_requirements()
+            run_id, pointer, stored.location, example, deployment_requirements()
         )
         tracker.set_tags(
             run_id,
