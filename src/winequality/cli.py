@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from winequality import __version__
 from winequality.errors import UsageError, WineqError
-from winequality.params import DEFAULTS, TrainParams, knobs, option
+from winequality.params import DEFAULTS, TrainParams, knobs, option, read_params_file
 
 # typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
 # whichever click typer uses.
@@ -141,14 +141,24 @@ def data_import(
     typer.echo(f"Pushed to DVC remote {stored.remote!r}. {then}")
 
 
-def train(as_json: bool = False, **values) -> None:
+def train(
+    ctx: typer.Context,
+    as_json: bool = False,
+    params_file: Optional[Path] = None,
+    report: Optional[Path] = None,
+    **values,
+) -> None:
     """Train on the DVC-tracked data, score on held-out wines, store the model, log the run.
 
     Example: wineq train --epochs 50 --seed 1
     """
     from rich.progress import MofNCompleteColumn, TextColumn
 
-    params = TrainParams.from_text({name: str(value) for name, value in values.items()})
+    texts = read_params_file(params_file) if params_file else {}
+    for name, value in values.items():  # an option given on the command line wins
+        if name not in texts or ctx.get_parameter_source(name).name != "DEFAULT":
+            texts[name] = str(value)
+    params = TrainParams.from_text(texts)
     service = _service()
     console = _console(stderr=True)
     progress = None
@@ -168,7 +178,7 @@ def train(as_json: bool = False, **values) -> None:
             progress.update(task, completed=epoch, train=train_loss, val=val_loss)
 
     try:
-        result = service.train(params, on_epoch)
+        result = service.train(params, on_epoch, report_dir=report)
     finally:
         if progress is not None:
             progress.stop()
@@ -210,13 +220,39 @@ def _train_signature() -> inspect.Signature:
                 annotation=kind,
             )
         )
-    as_json = inspect.Parameter(
-        "as_json",
-        inspect.Parameter.KEYWORD_ONLY,
-        default=typer.Option(False, "--json", help="Print the result as JSON."),
-        annotation=bool,
+
+    def keyword(name: str, annotation, option) -> inspect.Parameter:
+        return inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
+        )
+
+    context = inspect.Parameter(
+        "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
     )
-    return inspect.Signature([*options, as_json])
+    extra = [
+        keyword(
+            "params_file",
+            Optional[Path],
+            typer.Option(
+                None,
+                "--params",
+                help="A YAML file whose `train:` section sets the options (DVC's "
+                "params.yaml); options given on the command line win.",
+            ),
+        ),
+        keyword(
+            "report",
+            Optional[Path],
+            typer.Option(
+                None,
+                "--report",
+                help="Also write metrics.json and plot data into this folder (what "
+                "dvc.yaml's stage declares for `dvc exp show` and `dvc plots`).",
+            ),
+        ),
+        keyword("as_json", bool, typer.Option(False, "--json", help="Print the result as JSON.")),
+    ]
+    return inspect.Signature([context, *options, *extra])
 
 
 train.__signature__ = _train_signature()

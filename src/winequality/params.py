@@ -2,7 +2,8 @@
 
 `TrainParams` is the single definition: `wineq train`'s options (names, defaults, help)
 are generated from its fields, its `as_mlflow()` is what a run logs as params, and the
-model's training code reads it directly. Adding a hyper-parameter is one field here plus
+model's training code reads it directly, and params.yaml (DVC's) holds the same names
+under `train:`. Adding a hyper-parameter is one field here, its line in params.yaml, plus
 the model code that uses it.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from winequality.errors import UsageError
@@ -153,6 +155,46 @@ class TrainParams:
             except ValueError:
                 raise UsageError(f"{option(name)} {text!r}: must be {known[name].rule}") from None
         return replace(base or cls(), **parsed).checked()
+
+
+PARAMS_SECTION = "train"  # the section of params.yaml that holds these (dvc.yaml: params)
+
+
+def read_params_file(path: Path) -> dict[str, str]:
+    """The `train:` section of a YAML params file (DVC's params.yaml) as text values.
+
+    Example: `train: {epochs: 80, hidden: [128, 64]}` gives
+    `{"epochs": "80", "hidden": "128,64"}`; check them with `TrainParams.from_text`.
+    """
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--params {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--params {path}: cannot read it ({exc})") from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where else ""
+        raise UsageError(f"--params {path}: not valid YAML{line}") from None
+    section = (loaded or {}).get(PARAMS_SECTION) if isinstance(loaded, dict) else None
+    if not isinstance(section, dict):
+        raise UsageError(
+            f"--params {path}: no `{PARAMS_SECTION}:` section of hyper-parameters "
+            "(see params.yaml in the wineq repository)"
+        )
+    known = dict(knobs())
+    for name in section:
+        if name not in known:
+            raise UsageError(
+                f"--params {path}: unknown training parameter {PARAMS_SECTION}.{name}; "
+                f"known: {', '.join(known)}"
+            )
+    return {
+        str(name): ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        for name, value in section.items()
+    }
 
 
 def knobs() -> Iterator[tuple[str, Knob]]:

@@ -24,6 +24,7 @@ LINEAGE_KEYS = (
     "model_md5",
     "dvc_remote",
     "mlflow_model_id",
+    "dvc_experiment",
 )
 
 
@@ -53,10 +54,16 @@ class RunRecord:
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    end_time: Optional[int] = None
+    artifact_uri: str = ""
 
     @property
     def lineage(self) -> dict[str, str]:
         return _lineage(self.tags)
+
+    @property
+    def description(self) -> str:
+        return self.tags.get("mlflow.note.content", "")
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class VersionRecord:
     run_id: Optional[str]
     tags: dict[str, str]
     aliases: tuple[str, ...] = ()
+    description: str = ""
 
     @property
     def lineage(self) -> dict[str, str]:

@@ -1,11 +1,13 @@
 """Every knob of wineq, its WINEQ_ variable and its default, resolved in one place.
 
 Precedence (highest first): command-line flags, WINEQ_* environment variables,
-the project's `.env` file, the defaults below. Nothing else reads the environment.
+the project's `.env` file, the defaults below. Nothing else reads the environment
+(DVC's own variables, which say that wineq runs as a DVC stage, are read here too).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -28,6 +30,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WINEQ_", extra="ignore")
 
     project_dir: Path
+    """The work tree: code, data.dvc, the DVC repository a run trains from."""
+    home_dir: Path
+    """The clone whose `.env` and local MLflow store (mlflow.db, mlruns/) are used: the
+    project itself, except in an experiment DVC runs in a temporary copy (`dvc exp run
+    --queue`), whose runs belong to the clone that queued it."""
+    dvc_experiment: Optional[str] = None
+    """The DVC experiment this process runs in (DVC_EXP_NAME, set by `dvc exp run`)."""
+    dvc_baseline: Optional[str] = None
+    """The commit that experiment starts from (DVC_EXP_BASELINE_REV)."""
     tracking_uri: Optional[str] = None
     """MLflow tracking (and registry) URI; default: SQLite file mlflow.db in the project root
     (what a URI means is decided in one place, `tracking.tracking_store`)."""
@@ -55,15 +66,30 @@ def find_project_root(start: Path) -> Path:
     )
 
 
+def home_of(root: Path) -> Path:
+    """The clone that owns `root`'s runs: DVC_ROOT when DVC runs wineq as a stage of an
+    experiment in a temporary copy of that clone (a wineq project), else `root` itself."""
+    parent = os.environ.get("DVC_ROOT")
+    if parent and (Path(parent) / ".dvc").is_dir():
+        return Path(parent).resolve()
+    return root
+
+
 def load_settings(start: Optional[Path] = None, **overrides: object) -> Settings:
     """Settings for the project found from `start` (default: the current directory).
 
     Example: `load_settings(experiment="trial")` overrides WINEQ_EXPERIMENT and .env.
     """
     root = find_project_root(start or Path.cwd())
-    given = {key: value for key, value in overrides.items() if value is not None}
+    home = home_of(root)
+    given = {
+        "dvc_experiment": os.environ.get("DVC_EXP_NAME") or None,
+        "dvc_baseline": os.environ.get("DVC_EXP_BASELINE_REV") or None,
+        **overrides,
+    }
+    given = {key: value for key, value in given.items() if value is not None}
     try:
-        return Settings(_env_file=root / ".env", project_dir=root, **given)
+        return Settings(_env_file=home / ".env", project_dir=root, home_dir=home, **given)
     except ValidationError as exc:
         problem = exc.errors()[0]
         field = ".".join(str(part) for part in problem["loc"])

@@ -52,14 +52,15 @@ class TrackingStore:
         return self.kind == "server"
 
 
-def tracking_store(uri: Optional[str], project_dir: Path) -> TrackingStore:
-    """The store a WINEQ_TRACKING_URI names; None means the project's own SQLite file.
+def tracking_store(uri: Optional[str], home_dir: Path) -> TrackingStore:
+    """The store a WINEQ_TRACKING_URI names; None means the project's own SQLite file
+    (in `home_dir`: the clone, or the clone that queued a DVC experiment).
 
     Example: `tracking_store(None, Path("."))` is `sqlite:///<project>/mlflow.db`.
     """
-    local_artifacts = (project_dir / "mlruns").as_uri()
+    local_artifacts = (home_dir / "mlruns").as_uri()
     if not uri:
-        path = (project_dir / "mlflow.db").as_posix()
+        path = (home_dir / "mlflow.db").as_posix()
         return TrackingStore(
             f"sqlite:///{path}?timeout={SQLITE_BUSY_TIMEOUT}",
             f"sqlite:///{path}",
@@ -91,6 +92,8 @@ def _run_record(run) -> RunRecord:
         params=dict(run.data.params),
         metrics=dict(run.data.metrics),
         tags=dict(run.data.tags),
+        end_time=run.info.end_time,
+        artifact_uri=run.info.artifact_uri or "",
     )
 
 
@@ -101,6 +104,7 @@ def _version_record(mv) -> VersionRecord:
         run_id=mv.run_id,
         tags=dict(mv.tags or {}),
         aliases=tuple(getattr(mv, "aliases", None) or ()),
+        description=mv.description or "",
     )
 
 
@@ -140,7 +144,7 @@ class ExperimentTracker:
     def from_settings(cls, settings) -> ExperimentTracker:
         """The tracker of `settings`' store, experiment and registered model."""
         return cls(
-            tracking_store(settings.tracking_uri, settings.project_dir),
+            tracking_store(settings.tracking_uri, settings.home_dir),
             settings.experiment,
             settings.model_name,
             settings.tracking_timeout,
@@ -220,7 +224,8 @@ class ExperimentTracker:
             self.client.log_batch(
                 run_id, params=[Param(k, str(v)) for k, v in params.items()], synchronous=True
             )
-            self.client.log_batch(run_id, tags=[RunTag("mlflow.runName", run_id[:8])])
+            name = tags.get("mlflow.runName") or run_id[:8]
+            self.client.log_batch(run_id, tags=[RunTag("mlflow.runName", name)])
         return run_id
 
     def log_metrics(
@@ -315,6 +320,57 @@ class ExperimentTracker:
                 self.client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
         return logged.model_id
 
+    def log_dataset(
+        self, run_id: str, name: str, digest: str, source: dict, profile: dict, context: str
+    ) -> None:
+        """The data as one of the run's dataset inputs (the UI's Dataset column): its DVC
+        md5 as the digest, where it lives as the source, wine counts as the profile."""
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        from winequality.schema import COLOR, FEATURES, TARGET
+
+        columns = [{"type": "double", "name": f, "required": True} for f in FEATURES]
+        columns += [
+            {"type": "string", "name": COLOR, "required": True},
+            {"type": "long", "name": TARGET, "required": True},
+        ]
+        dataset = Dataset(
+            name=name,
+            digest=digest,
+            source_type="dvc",
+            source=json.dumps(source),
+            schema=json.dumps({"mlflow_colspec": columns}),
+            profile=json.dumps(profile),
+        )
+        with self._calls("logging the dataset input"):
+            self.client.log_inputs(
+                run_id, [DatasetInput(dataset, [InputTag("mlflow.data.context", context)])]
+            )
+
+    def log_report(self, run_id: str, description: str, plots: list[Path], table) -> None:
+        """What the run's page shows: its description (markdown), its plots as images under
+        `plots/`, and `table` (a DataFrame) as the `test_predictions.json` table artifact."""
+        from mlflow.entities import RunTag
+
+        with self._calls("logging the run's report"):
+            self.client.log_batch(run_id, tags=[RunTag("mlflow.note.content", description)])
+            for path in plots:
+                self.client.log_artifact(run_id, str(path), "plots")
+            self.client.log_table(run_id, table, "test_predictions.json")
+
+    def artifacts(self, run_id: str) -> list[tuple[str, int]]:
+        """Every artifact of the run: (path inside the run, size in bytes), depth first."""
+        found = []
+        with self._calls(f"listing the artifacts of run {run_id}"):
+            folders = [None]
+            while folders:
+                for info in self.client.list_artifacts(run_id, folders.pop()):
+                    if info.is_dir:
+                        folders.append(info.path)
+                    else:
+                        found.append((info.path, int(info.file_size or 0)))
+        return sorted(found)
+
     def end_run(self, run_id: str, status: str) -> None:
         with self._calls(f"ending the run as {status}"):
             self.client.set_terminated(run_id, status)
@@ -398,21 +454,40 @@ class ExperimentTracker:
                 run_id=mv.run_id,
                 tags=dict(mv.tags or {}),
                 aliases=tuple(sorted(aliases.get(str(mv.version), []))),
+                description=mv.description or "",
             )
             for mv in found
         ]
         return sorted(records, key=lambda r: int(r.version), reverse=True)
 
-    def register(self, run: RunRecord, tags: dict[str, str], alias: str = ALIAS) -> VersionRecord:
-        """A new version pointing at the run's pointer artifact, with `alias` moved onto it."""
+    def register(
+        self,
+        run: RunRecord,
+        tags: dict[str, str],
+        alias: str = ALIAS,
+        description: str = "",
+        model_description: str = "",
+    ) -> VersionRecord:
+        """A new version pointing at the run's pointer artifact, with `alias` moved onto it.
+
+        `description` is the version's; `model_description` is set on the registered model
+        when it has none (one a team wrote in MLflow's UI is kept).
+        """
         from mlflow.exceptions import MlflowException
 
         with self._calls(f"registering run {run.run_id} as {self.model_name!r}"):
             try:
-                self.client.create_registered_model(self.model_name)
+                self.client.create_registered_model(
+                    self.model_name, description=model_description or None
+                )
             except MlflowException as exc:
                 if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                     raise
+                if (
+                    model_description
+                    and not self.client.get_registered_model(self.model_name).description
+                ):
+                    self.client.update_registered_model(self.model_name, model_description)
             model_id = run.lineage.get("mlflow_model_id")
             if model_id:  # an MLflow Model: MLflow's loader, server and Spark take it
                 source = f"models:/{model_id}"
@@ -426,6 +501,7 @@ class ExperimentTracker:
                     tags=tags,
                     await_creation_for=0,
                     model_id=model_id,
+                    description=description or None,
                 )
             self.client.set_registered_model_alias(self.model_name, alias, str(mv.version))
         return self.version(str(mv.version))

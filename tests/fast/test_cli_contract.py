@@ -43,8 +43,8 @@ class Recorder:
         if self.fail is not None:
             raise self.fail
 
-    def train(self, params, on_epoch=None):
-        self._record("train", params)
+    def train(self, params, on_epoch=None, report_dir=None):
+        self._record("train", params, report_dir=report_dir)
         return TrainResult(
             RUN_IDS[0],
             {"test_rmse": 0.66, "test_mae": 0.5, "test_r2": 0.4, "test_within_0_5": 0.6},
@@ -124,7 +124,55 @@ def test_every_hyper_parameter_is_an_option_with_its_default_and_help():
         default = getattr(DEFAULTS, name)
         assert param.default == (default if not isinstance(default, tuple) else "64,64"), name
         assert param.help == spec.help
-    assert set(options) == {option(name) for name, _ in knobs()} | {"--json"}
+    assert set(options) == {option(name) for name, _ in knobs()} | {
+        "--json",
+        "--params",
+        "--report",
+    }
+
+
+def test_the_repository_params_yaml_holds_every_default():
+    """params.yaml (what `dvc repro` trains with) says what `wineq train` does alone."""
+    from pathlib import Path
+
+    from winequality.params import read_params_file
+
+    texts = read_params_file(Path(__file__).parents[2] / "params.yaml")
+    assert set(texts) == {name for name, _ in knobs()}
+    assert TrainParams.from_text(texts) == DEFAULTS
+
+
+def test_train_reads_a_params_file_and_options_given_win(cli, service, tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("train:\n  epochs: 80\n  hidden: [128, 64]\n  lr: 0.001\n")
+    result = cli("train", "--params", str(params), "--lr", "0.002", "--report", "out")
+    assert result.exit_code == 0, result.stderr
+    [(_, (got,), kwargs)] = service.calls
+    assert got == TrainParams(epochs=80, hidden=(128, 64), lr=0.002)
+    assert str(kwargs["report_dir"]) == "out"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("train:\n  epoch: 80\n", "unknown training parameter train.epoch; known: epochs,"),
+        ("train:\n  epochs: 0\n", "--epochs 0: must be at least 1"),
+        ("train:\n  hidden: [64, x]\n", "--hidden '64,x': must be layer widths"),
+        ("other:\n  epochs: 3\n", "no `train:` section of hyper-parameters"),
+        ("train: [\n", "not valid YAML at line"),
+    ],
+)
+def test_a_bad_params_file_is_one_line_naming_it(cli, service, tmp_path, text, message):
+    params = tmp_path / "params.yaml"
+    params.write_text(text)
+    line = one_line_error(cli("train", "--params", str(params)), 2)
+    assert message in line
+    assert service.calls == []
+
+
+def test_a_missing_params_file_is_one_line(cli, service, tmp_path):
+    line = one_line_error(cli("train", "--params", str(tmp_path / "nope.yaml")), 2)
+    assert line.endswith("nope.yaml: no such file")
 
 
 @pytest.mark.parametrize(

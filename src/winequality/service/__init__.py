@@ -68,11 +68,13 @@ class WineService:
         self,
         params: TrainParams,
         on_epoch: Optional[Callable[[int, float, float], None]] = None,
+        report_dir: Optional[Path] = None,
     ) -> TrainResult:
-        """Pull the data, train, score on the fixed test split, store the model, record it all."""
+        """Pull the data, train, score on the fixed test split, store the model, record it
+        all; `report_dir` also gets the files a DVC stage declares (metrics, plot data)."""
         from winequality.service import train
 
-        return train.train(self.settings, self.store, self.tracker, params, on_epoch)
+        return train.train(self.settings, self.store, self.tracker, params, on_epoch, report_dir)
 
     def find_run(self, run_id: str) -> RunRecord:
         """A run of the experiment by id or by a unique prefix of at least 4 characters."""

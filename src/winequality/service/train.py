@@ -11,6 +11,7 @@ from typing import Optional
 from winequality.errors import Interrupted, StoreError, WineqError
 from winequality.params import VAL_FRACTION, TrainParams
 from winequality.records import TAG_PREFIX, TrainResult
+from winequality.schema import COLOR, COLORS, PREDICTION
 from winequality.settings import DATA_FILE, MODEL_FILE, Settings
 
 
@@ -84,20 +85,53 @@ def _pointer(md5: str, size: int, path: str) -> str:
     return f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {Path(path).name}\n"
 
 
+def _log_report(tracker, evaluation, data_md5: str, remote: str, wines: int) -> None:
+    """The data as the run's dataset input, its description, plots and predictions table."""
+    import tempfile
+
+    from winequality import report
+
+    lineage = evaluation.lineage
+    tracker.log_dataset(
+        evaluation.run_id,
+        name="wine-quality",
+        digest=data_md5,
+        source={"path": DATA_FILE, "dvc_file": "data.dvc", "md5": data_md5, "dvc_remote": remote},
+        profile={
+            "wines": wines,
+            **{f"{c}_test": int((evaluation.test[COLOR] == c).sum()) for c in COLORS},
+            **{k: int(lineage[k]) for k in ("n_train", "n_val", "n_test", "split_seed")},
+        },
+        context="training",
+    )
+    with tempfile.TemporaryDirectory(prefix="wineq-plots-") as folder:
+        plots = report.draw_plots(evaluation, Path(folder))
+        tracker.log_report(
+            evaluation.run_id,
+            report.describe(evaluation),
+            plots,
+            report.predictions_table(evaluation.test),
+        )
+
+
 def train(
     settings: Settings,
     store,
     tracker,
     params: TrainParams,
     on_epoch: Optional[Callable[[int, float, float], None]] = None,
+    report_dir: Optional[Path] = None,
 ) -> TrainResult:
-    """Train one model with `params` and record it as one MLflow run (see the module doc)."""
+    """Train one model with `params` and record it as one MLflow run (see the module doc).
+
+    The run explains itself: its data as a dataset input, a description, plots and the
+    test predictions as a table. `report_dir` also gets the metrics and plot data as the
+    files a DVC stage declares (dvc.yaml), so `dvc exp show` and `dvc plots` see the run.
+    """
     import numpy as np
 
     from winequality import model as nn_model
     from winequality.data import (
-        COLOR,
-        COLORS,
         FEATURES,
         TARGET,
         group_ids,
@@ -107,6 +141,8 @@ def train(
     )
 
     params.checked()
+    from winequality import report
+
     root = settings.project_dir
     commit, dirty = git_state(root)
     data_md5 = store.pull_data()
@@ -135,6 +171,10 @@ def train(
         f"{TAG_PREFIX}data_path": f"{DATA_FILE} (data.dvc)",
         f"{TAG_PREFIX}data_md5": data_md5,
     }
+    if settings.dvc_experiment:  # `dvc exp run`: each names the other
+        tags["mlflow.runName"] = settings.dvc_experiment
+        tags[f"{TAG_PREFIX}dvc_experiment"] = settings.dvc_experiment
+        tags[f"{TAG_PREFIX}dvc_baseline"] = settings.dvc_baseline or ""
     run_id = tracker.start_run(logged, tags)
     status = "FAILED"
     restore_sigterm = _sigterm_as_interrupt()
@@ -170,15 +210,32 @@ def train(
         model_id = tracker.log_wine_model(
             run_id, pointer, stored.location, example, deployment_requirements()
         )
-        tracker.set_tags(
-            run_id,
-            {
-                f"{TAG_PREFIX}model_path": stored.path,
-                f"{TAG_PREFIX}model_md5": stored.md5,
-                f"{TAG_PREFIX}dvc_remote": stored.remote,
-                f"{TAG_PREFIX}mlflow_model_id": model_id,
+        stored_tags = {
+            "model_path": stored.path,
+            "model_md5": stored.md5,
+            "dvc_remote": stored.remote,
+            "mlflow_model_id": model_id,
+        }
+        tracker.set_tags(run_id, {f"{TAG_PREFIX}{k}": v for k, v in stored_tags.items()})
+        test_wines = frame.iloc[test][[*FEATURES, COLOR, TARGET]].reset_index(drop=True)
+        test_wines[PREDICTION] = np.round(predicted, 6)
+        evaluation = report.Evaluation(
+            run_id=run_id,
+            params=params,
+            train_loss=history.train_loss,
+            val_loss=history.val_loss,
+            best_epoch=history.best_epoch,
+            test=test_wines,
+            metrics=metrics,
+            lineage={
+                **{k.removeprefix(TAG_PREFIX): v for k, v in tags.items()},
+                **{k: str(v) for k, v in logged.items()},
+                **stored_tags,
             },
         )
+        _log_report(tracker, evaluation, data_md5, stored.remote, len(frame))
+        if report_dir is not None:
+            report.write_stage_files(evaluation, report_dir)
         status = "FINISHED"
     except KeyboardInterrupt:
         status = "KILLED"

@@ -1,0 +1,284 @@
+"""What a run tells about itself: plots, its test predictions, a description, DVC's files.
+
+Pure functions of one run's outcome (an `Evaluation`): no MLflow and no DVC here. The
+tracker logs what these make; a DVC stage (`wineq train --report DIR`) gets the same
+numbers as files that `dvc metrics`, `dvc plots` and `dvc exp show` read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from winequality.files import write_atomic
+from winequality.params import TrainParams
+from winequality.schema import COLOR, COLORS, PREDICTION, TARGET
+
+ERROR = "error"
+"""predicted minus true quality: above 0, the model rates the wine too high."""
+COLOURS = {"red": "#9b1d3a", "white": "#c9a227"}
+RARE_SHARE = 0.05  # quality levels holding fewer of the test wines than this are "rare"
+METRIC_NAMES = (("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²"), ("within_0_5", "within 0.5"))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One run's outcome: its params, loss curves, test wines with predictions, metrics."""
+
+    run_id: str
+    params: TrainParams
+    train_loss: list[float]
+    val_loss: list[float]
+    best_epoch: int
+    test: pd.DataFrame
+    """The held-out wines: their features, colour, quality and `predicted_quality`."""
+    metrics: dict[str, float]
+    lineage: dict[str, str] = field(default_factory=dict)
+    """data_md5, git_commit, git_dirty, split_seed, n_train, n_val, n_test, model_path,
+    model_md5, dvc_remote, mlflow_model_id, dvc_experiment: whatever is known."""
+
+
+def predictions_table(test: pd.DataFrame) -> pd.DataFrame:
+    """The test wines with their prediction and its error, in the order they were scored."""
+    table = test.copy()
+    table[ERROR] = (table[PREDICTION] - table[TARGET]).round(6)
+    return table
+
+
+def error_by_quality(test: pd.DataFrame) -> pd.DataFrame:
+    """Per true quality level: how many test wines, their mean error (the bias), MAE, RMSE."""
+    error = test[PREDICTION] - test[TARGET]
+    grouped = pd.DataFrame({TARGET: test[TARGET], ERROR: error, COLOR: test[COLOR]}).groupby(TARGET)
+    table = pd.DataFrame(
+        {
+            "wines": grouped.size(),
+            "red": grouped[COLOR].apply(lambda c: int((c == "red").sum())),
+            "white": grouped[COLOR].apply(lambda c: int((c == "white").sum())),
+            "mean_error": grouped[ERROR].mean(),
+            "mae": grouped[ERROR].apply(lambda e: float(np.mean(np.abs(e)))),
+            "rmse": grouped[ERROR].apply(lambda e: float(np.sqrt(np.mean(e**2)))),
+        }
+    )
+    table.index = table.index.astype(int)
+    return table.reset_index()
+
+
+# ------------------------------------------------------------------ plots
+
+
+def _figure(width: float = 6.4, height: float = 4.2):
+    # Figure, not pyplot: no global state, no GUI backend, safe in threads and servers
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=110, layout="constrained")
+    return figure
+
+
+def plot_loss(e: Evaluation, path: Path) -> Path:
+    figure = _figure()
+    ax = figure.subplots()
+    epochs = np.arange(1, len(e.train_loss) + 1)
+    ax.plot(epochs, e.train_loss, label="training", color="#4c72b0")
+    ax.plot(epochs, e.val_loss, label="validation", color="#dd8452")
+    if 1 <= e.best_epoch <= len(e.val_loss):
+        ax.axvline(e.best_epoch, color="grey", linestyle="--", linewidth=1)
+        ax.plot([e.best_epoch], [e.val_loss[e.best_epoch - 1]], "o", color="#dd8452")
+        ax.annotate(
+            f"kept: epoch {e.best_epoch}",
+            (e.best_epoch, e.val_loss[e.best_epoch - 1]),
+            textcoords="offset points",
+            xytext=(6, 10),
+        )
+    ax.set(xlabel="epoch", ylabel="mean squared error", title=f"Loss by epoch, run {e.run_id[:8]}")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    figure.savefig(path)
+    return path
+
+
+def plot_predicted_vs_true(e: Evaluation, path: Path) -> Path:
+    figure = _figure(9.6, 4.4)
+    axes = figure.subplots(1, len(COLORS), sharex=True, sharey=True)
+    rng = np.random.default_rng(0)
+    for ax, colour in zip(axes, COLORS, strict=True):
+        wines = e.test[e.test[COLOR] == colour]
+        if wines.empty:
+            ax.set_title(f"{colour}: no test wines")
+            continue
+        true = wines[TARGET].to_numpy(dtype=float)
+        jitter = rng.uniform(-0.18, 0.18, len(true))  # quality is an integer: spread the dots
+        ax.scatter(true + jitter, wines[PREDICTION], s=8, alpha=0.35, color=COLOURS[colour])
+        levels = np.unique(true)
+        means = [wines[PREDICTION][true == q].mean() for q in levels]
+        ax.plot(levels, means, "o-", color="black", label="mean prediction")
+        low, high = 2.5, 9.5
+        ax.plot([low, high], [low, high], color="grey", linestyle="--", label="perfect")
+        rmse = e.metrics.get(f"test_rmse_{colour}")
+        ax.set_title(f"{colour} ({len(wines):,} wines, RMSE {rmse:.3f})" if rmse else colour)
+        ax.set(xlabel="true quality", xlim=(low, high), ylim=(low, high))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("predicted quality")
+    axes[0].legend(loc="upper left")
+    figure.suptitle("Predicted against true quality, held-out test wines")
+    figure.savefig(path)
+    return path
+
+
+def plot_error_by_quality(e: Evaluation, path: Path) -> Path:
+    table = error_by_quality(e.test)
+    figure = _figure()
+    ax = figure.subplots()
+    levels = table[TARGET].to_numpy()
+    ax.bar(levels - 0.2, table["mean_error"], width=0.4, label="mean error (bias)", color="#4c72b0")
+    ax.bar(levels + 0.2, table["rmse"], width=0.4, label="RMSE", color="#dd8452")
+    ax.axhline(0, color="black", linewidth=0.8)
+    tops = table[["mean_error", "rmse"]].max(axis=1).clip(lower=0)
+    for level, wines, top in zip(levels, table["wines"], tops, strict=True):
+        ax.annotate(
+            f"n={wines}", (level, top), textcoords="offset points", xytext=(0, 3), ha="center"
+        )
+    ax.set_xticks(levels)
+    ax.set(
+        xlabel="true quality",
+        ylabel="predicted − true",
+        title="Error by true quality level (n: test wines at that level)",
+    )
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend()
+    figure.savefig(path)
+    return path
+
+
+def draw_plots(e: Evaluation, folder: Path) -> list[Path]:
+    """The run's plots as PNG files in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_loss(e, folder / "loss.png"),
+        plot_predicted_vs_true(e, folder / "predicted_vs_true.png"),
+        plot_error_by_quality(e, folder / "error_by_quality.png"),
+    ]
+
+
+# ------------------------------------------------------------------ text
+
+
+def metrics_table(metrics: dict[str, float], counts: dict[str, int]) -> str:
+    """Markdown: the test metrics overall and per colour."""
+    rows = ["| test wines | " + " | ".join(label for _, label in METRIC_NAMES) + " |"]
+    rows.append("|---" * (len(METRIC_NAMES) + 1) + "|")
+    for group in ("all", *COLORS):
+        suffix = "" if group == "all" else f"_{group}"
+        if f"test_rmse{suffix}" not in metrics:
+            continue
+        cells = []
+        for name, _ in METRIC_NAMES:
+            value = metrics.get(f"test_{name}{suffix}")
+            cells.append(
+                "" if value is None else (f"{value:.1%}" if "within" in name else f"{value:.4f}")
+            )
+        rows.append(f"| {group} ({counts.get(group, 0):,}) | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def rare_levels(e: Evaluation) -> list[str]:
+    """Sentences on the quality levels few test wines have: how far off the model is there."""
+    table = error_by_quality(e.test)
+    total = int(table["wines"].sum())
+    found = []
+    for row in table.itertuples(index=False):
+        if row.wines < RARE_SHARE * total:
+            found.append(
+                f"quality {getattr(row, TARGET)}: {row.wines} wines, mean error "
+                f"{row.mean_error:+.2f}, RMSE {row.rmse:.2f}"
+            )
+    return found
+
+
+def describe(e: Evaluation) -> str:
+    """The run's description (MLflow's run description, markdown)."""
+    p, lin = e.params, e.lineage
+    counts = {"all": len(e.test), **{c: int((e.test[COLOR] == c).sum()) for c in COLORS}}
+    dirty = " with uncommitted changes" if lin.get("git_dirty") == "true" else ""
+    lines = [
+        f"**Wine quality regressor**: {p.members} networks (hidden {','.join(map(str, p.hidden))}), "
+        f"{len(e.train_loss)} epochs (kept epoch {e.best_epoch}), seed {p.seed}.",
+        "",
+        f"- **Data**: `data/wine-quality.csv` (data.dvc md5 `{lin.get('data_md5', '?')}`), "
+        f"{lin.get('n_train', '?')} training, {lin.get('n_val', '?')} validation and "
+        f"{lin.get('n_test', '?')} test wines; the test split is fixed by split seed "
+        f"{lin.get('split_seed', '?')} (groups of identical wines never straddle it).",
+        f"- **Code**: git `{lin.get('git_commit', '?')[:12]}`{dirty}.",
+    ]
+    if lin.get("dvc_experiment"):
+        lines.append(
+            f"- **DVC experiment**: `{lin['dvc_experiment']}` (baseline "
+            f"`{lin.get('dvc_baseline', '?')[:12]}`)."
+        )
+    lines += ["", "**Held-out test metrics**", "", metrics_table(e.metrics, counts), ""]
+    rare = rare_levels(e)
+    if rare:
+        lines += ["**Rare quality levels** (few wines to learn from):", ""]
+        lines += [f"- {sentence}" for sentence in rare]
+        lines.append("")
+    if lin.get("model_md5"):
+        lines += [
+            f"**Model bytes** in DVC: `{lin.get('model_path')}` md5 `{lin['model_md5']}` "
+            f"on remote {lin.get('dvc_remote', '?')}.",
+            "",
+            "**Use it**",
+            "",
+            "```",
+            f"wineq register --run-id {e.run_id}",
+            f"wineq infer wines.csv --run-id {e.run_id}",
+        ]
+        if lin.get("mlflow_model_id"):
+            lines.append(
+                f'mlflow.pyfunc.load_model("models:/{lin["mlflow_model_id"]}")  '
+                "# with wineq installed"
+            )
+        lines += ["```", ""]
+    lines.append(
+        "Plots: `plots/` (loss by epoch, predicted against true, error by quality); "
+        "every test wine with its prediction: `test_predictions.json`."
+    )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ DVC stage files
+
+
+def write_stage_files(e: Evaluation, folder: Path) -> list[Path]:
+    """metrics.json and the plot data DVC reads (`dvc metrics/plots/exp show`), atomically.
+
+    The metrics keep MLflow's names; `mlflow_run_id` and `model_md5` name the run and the
+    bytes, so an experiment leads to its run and its model.
+    """
+    plots = folder / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    metrics = {
+        k: int(v) if float(v).is_integer() and k == "best_epoch" else round(float(v), 6)
+        for k, v in sorted(e.metrics.items())
+    }
+    metrics["mlflow_run_id"] = e.run_id
+    metrics["model_md5"] = e.lineage.get("model_md5", "")
+    written = {
+        folder / "metrics.json": json.dumps(metrics, indent=2) + "\n",
+        plots / "loss.csv": pd.DataFrame(
+            {
+                "epoch": range(1, len(e.train_loss) + 1),
+                "train_loss": np.round(e.train_loss, 6),
+                "val_loss": np.round(e.val_loss, 6),
+            }
+        ).to_csv(index=False),
+        plots / "predictions.csv": predictions_table(e.test)[
+            [COLOR, TARGET, PREDICTION, ERROR]
+        ].to_csv(index=False),
+        plots / "error_by_quality.csv": error_by_quality(e.test).round(6).to_csv(index=False),
+    }
+    for path, text in written.items():
+        write_atomic(path, text.encode())
+    return list(written)
