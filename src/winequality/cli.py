@@ -532,5 +532,125 @@ def runs(
         typer.echo(f"More runs: wineq runs --limit {limit} --page {page + 1}", err=True)
 
 
+def _when(millis: Optional[int]) -> str:
+    from datetime import datetime, timezone
+
+    if not millis:
+        return "-"
+    return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "kB", "MB"):
+        if count < 1000 or unit == "MB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1000
+    return ""
+
+
+METRIC_COLUMNS = ("rmse", "mae", "r2", "within_0_5")
+
+
+def _print_detail(detail) -> None:
+    """One run whole: what it is, lineage, parameters, metrics per colour, where its plots are."""
+    from rich.table import Table
+
+    console = _console()
+    run, lineage = detail.run, detail.run.lineage
+    if detail.version is not None:
+        v = detail.version
+        aliases = "".join(f" @{a}" for a in v.aliases)
+        console.print(f"[bold]Version {v.label}{aliases}[/bold]")
+        if v.description:
+            first = v.description.splitlines()[0].replace("**", "").replace("`", "")
+            console.print(first, markup=False)
+    name = run.tags.get("mlflow.runName", "")
+    seconds = (run.end_time - run.start_time) / 1000 if run.end_time and run.start_time else None
+    took = f", {seconds:.0f} s" if seconds is not None else ""
+    console.print(
+        f"[bold]Run {run.run_id}[/bold] ({name}): {run.status}, started "
+        f"{_when(run.start_time)} UTC{took}"
+    )
+    if detail.registered:
+        console.print("Registered as " + ", ".join(detail.registered))
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    dirty = " (uncommitted changes)" if lineage.get("git_dirty") == "true" else ""
+    rows = [
+        ("git commit", lineage.get("git_commit", "-") + dirty),
+        ("data", f"{lineage.get('data_path', 'data/wine-quality.csv')} md5 "
+                 f"{lineage.get('data_md5', '-')}"),
+        ("model", f"{lineage.get('model_path', '-')} md5 {lineage.get('model_md5', '-')}"),
+        ("DVC remote", lineage.get("dvc_remote", "-")),
+        ("MLflow model", lineage.get("mlflow_model_id", "-")),
+        ("DVC experiment", lineage.get("dvc_experiment", "-")),
+        ("split", f"seed {run.params.get('split_seed', '-')}: {run.params.get('n_train', '-')} "
+                  f"train, {run.params.get('n_val', '-')} validation, "
+                  f"{run.params.get('n_test', '-')} test wines"),
+    ]  # fmt: skip
+    for key, value in rows:
+        facts.add_row(key, value)
+    console.print(facts)
+
+    params = Table(title="parameters", title_justify="left", show_header=False)
+    params.add_column(style="bold")
+    params.add_column()
+    for key in (name for name, _ in knobs()):
+        if key in run.params:
+            params.add_row(key, run.params[key])
+    console.print(params)
+
+    metrics = Table(title="held-out test metrics", title_justify="left")
+    metrics.add_column("wines")
+    for column in METRIC_COLUMNS:
+        metrics.add_column(column, justify="right")
+    for group in ("all", "red", "white"):
+        suffix = "" if group == "all" else f"_{group}"
+        values = [run.metrics.get(f"test_{m}{suffix}") for m in METRIC_COLUMNS]
+        if any(v is not None for v in values):
+            metrics.add_row(group, *("-" if v is None else f"{v:.4f}" for v in values))
+    if "best_epoch" in run.metrics:
+        metrics.caption = f"kept epoch {run.metrics['best_epoch']:.0f}"
+    console.print(metrics)
+
+    plots = [(path, size) for path, size in detail.artifacts if path.startswith("plots/")]
+    where = run.artifact_uri.removeprefix("file://")
+    if plots:
+        console.print("[bold]plots[/bold]", markup=True)
+        for path, size in plots:
+            console.print(f"  {where}/{path}  ({_size(size)})", markup=False, soft_wrap=True)
+    total = sum(size for _, size in detail.artifacts)
+    console.print(
+        f"{len(detail.artifacts)} artifacts, {_size(total)}, in {where}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if detail.ui_url:
+        console.print(f"MLflow UI: {detail.ui_url}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def show(
+    target: Optional[str] = typer.Argument(
+        None,
+        help="A run id (or its first 4+ characters), NAME@ALIAS, NAME/VERSION or a version "
+        "number [default: <model name>@champion].",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Show one run or registered version whole: lineage, parameters, metrics per colour,
+    where its plots are.
+
+    Example: wineq show wine-quality@champion
+    """
+    detail = _service().show(target)
+    if as_json:
+        _print_json(detail.as_dict())
+        return
+    _print_detail(detail)
+
+
 # The design card called the listing `list-runs`; both names work, `runs` is documented.
 app.command("list-runs", hidden=True)(runs)

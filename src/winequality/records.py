@@ -56,6 +56,7 @@ class RunRecord:
     tags: dict[str, str] = field(default_factory=dict)
     end_time: Optional[int] = None
     artifact_uri: str = ""
+    experiment_id: str = ""
 
     @property
     def lineage(self) -> dict[str, str]:
@@ -174,3 +175,42 @@ class RunsPage:
     page: int
     more: bool
     """Whether a next page may follow (MLflow cannot always tell at the exact end)."""
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """One run whole (`wineq show`): the run, the version asked for (if any), the
+    versions registered from the run, its artifacts and where to see it in a browser."""
+
+    run: RunRecord
+    version: Optional[VersionRecord]
+    registered: list[str]
+    artifacts: list[tuple[str, int]]
+    ui_url: Optional[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "run_id": run.run_id,
+            "name": run.tags.get("mlflow.runName"),
+            "status": run.status,
+            "start_time": run.start_time,
+            "end_time": run.end_time,
+            "params": run.params,
+            "metrics": run.metrics,
+            "lineage": run.lineage,
+            "description": run.description,
+            "registered": self.registered,
+            "version": None
+            if self.version is None
+            else {
+                "name": self.version.name,
+                "version": self.version.version,
+                "aliases": list(self.version.aliases),
+                "description": self.version.description,
+                "lineage": self.version.lineage,
+            },
+            "artifact_uri": run.artifact_uri,
+            "artifacts": [{"path": path, "bytes": size} for path, size in self.artifacts],
+            "ui_url": self.ui_url,
+        }

@@ -16,7 +16,7 @@ import pandas as pd
 
 from winequality.files import write_atomic
 from winequality.params import TrainParams
-from winequality.schema import COLOR, COLORS, PREDICTION, TARGET
+from winequality.schema import COLOR, COLORS, FEATURES, PREDICTION, TARGET
 
 ERROR = "error"
 """predicted minus true quality: above 0, the model rates the wine too high."""
@@ -245,6 +245,54 @@ def describe(e: Evaluation) -> str:
         "Plots: `plots/` (loss by epoch, predicted against true, error by quality); "
         "every test wine with its prediction: `test_predictions.json`."
     )
+    return "\n".join(lines)
+
+
+def model_description(name: str) -> str:
+    """The registered model's description: what it predicts, its inputs, how to use it."""
+    return "\n".join(
+        [
+            "Predicts the sensory quality score (0-10, the median of at least three "
+            "tasters; UCI Wine Quality data) of a red or white vinho verde from its "
+            "physico-chemical analysis.",
+            "",
+            f"- **Inputs**: {', '.join(FEATURES)} (numbers, as in the UCI files) and "
+            f"`{COLOR}` (`red` or `white`).",
+            f"- **Output**: `{PREDICTION}` (a number; the scores are whole numbers).",
+            "- **Bytes**: in DVC, never in MLflow. Each version's tags `wineq.model_path`, "
+            "`wineq.model_md5` and `wineq.dvc_remote` name exactly the bytes that earned "
+            "its metrics; its run holds the params, metrics, plots and lineage.",
+            "",
+            f"Use: `wineq infer wines.csv --model {name}@champion`, or "
+            f'`mlflow.pyfunc.load_model("models:/{name}@champion")` with wineq installed.',
+        ]
+    )
+
+
+def version_description(run_id: str, metrics: dict[str, float], lineage: dict[str, str]) -> str:
+    """A registered version's description: its run, test metrics, lineage."""
+    per_colour = ", ".join(
+        f"{c} {metrics[f'test_rmse_{c}']:.4f}" for c in COLORS if f"test_rmse_{c}" in metrics
+    )
+    rmse = metrics.get("test_rmse")
+    lines = [
+        f"From run `{run_id}`"
+        + (
+            f" (DVC experiment `{lineage['dvc_experiment']}`)"
+            if lineage.get("dvc_experiment")
+            else ""
+        )
+        + (f": held-out test RMSE **{rmse:.4f}**" if rmse is not None else "")
+        + (f" ({per_colour})" if per_colour else "")
+        + (f", MAE {metrics['test_mae']:.4f}" if "test_mae" in metrics else "")
+        + ".",
+        "",
+        f"- Data: data.dvc md5 `{lineage.get('data_md5', '?')}`",
+        f"- Code: git `{lineage.get('git_commit', '?')[:12]}`"
+        + (" (uncommitted changes)" if lineage.get("git_dirty") == "true" else ""),
+        f"- Bytes: DVC `{lineage.get('model_path', '?')}` md5 `{lineage.get('model_md5', '?')}` "
+        f"on {lineage.get('dvc_remote', '?')}",
+    ]
     return "\n".join(lines)
 
 

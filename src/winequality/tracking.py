@@ -94,6 +94,7 @@ def _run_record(run) -> RunRecord:
         tags=dict(run.data.tags),
         end_time=run.info.end_time,
         artifact_uri=run.info.artifact_uri or "",
+        experiment_id=run.info.experiment_id or "",
     )
 
 
@@ -370,6 +371,14 @@ class ExperimentTracker:
                     else:
                         found.append((info.path, int(info.file_size or 0)))
         return sorted(found)
+
+    def ui_url(self, run: RunRecord) -> Optional[str]:
+        """The run's page in MLflow's UI, when the store is a server (it serves the UI)."""
+        if not self.store.is_server:
+            return None
+        return (
+            f"{self.store.display.rstrip('/')}/#/experiments/{run.experiment_id}/runs/{run.run_id}"
+        )
 
     def end_run(self, run_id: str, status: str) -> None:
         with self._calls(f"ending the run as {status}"):

@@ -9,7 +9,7 @@ a terminal:
     service/train.py     pull the data, train, score, store the model, record the run
     service/register.py  check a run and its bytes, register it, move the alias
     service/infer.py     resolve a model (here or in a child process), predict a file
-    service/runs.py      list the experiment's runs with what is registered from them
+    service/runs.py      list the experiment's runs; show one run or version whole
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from winequality.params import TrainParams
 from winequality.records import (
     InferResult,
     Registration,
+    RunDetail,
     RunRecord,
     RunsPage,
     StoredFile,
@@ -107,3 +108,9 @@ class WineService:
         from winequality.service import runs
 
         return runs.list_runs(self.tracker, limit, page)
+
+    def show(self, target: Optional[str] = None) -> RunDetail:
+        """One run whole: by run id or prefix, NAME@ALIAS, NAME/VERSION (default: champion)."""
+        from winequality.service import runs
+
+        return runs.show(self.tracker, self.resolver, target)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from winequality import report
 from winequality.errors import QualityBarError, StoreError, UsageError
 from winequality.records import LINEAGE_KEYS, RMSE, TAG_PREFIX, Registration, RunRecord
 
@@ -71,4 +72,10 @@ def register(
             return Registration(tracker.version(existing.version), run, reused=True)
     lineage["run_id"] = run.run_id
     tags = {f"{TAG_PREFIX}{k}": lineage[k] for k in LINEAGE_KEYS if k in lineage}
-    return Registration(tracker.register(run, tags), run, reused=False)
+    version = tracker.register(
+        run,
+        tags,
+        description=report.version_description(run.run_id, run.metrics, lineage),
+        model_description=report.model_description(tracker.model_name),
+    )
+    return Registration(version, run, reused=False)

@@ -1,11 +1,53 @@
-"""Workflow: a page of the experiment's runs with what is registered from each."""
+"""Workflows: a page of the experiment's runs with what is registered from each, and one
+run (or registered version) whole."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from winequality.errors import UsageError
-from winequality.records import RMSE, RunsPage, RunSummary
+from winequality.errors import NotFoundError, UsageError
+from winequality.records import RMSE, RunDetail, RunsPage, RunSummary
+
+
+def _labels(tracker) -> dict[str, list[str]]:
+    """run id -> the versions registered from it, as `v3@champion`."""
+    registered: dict[str, list[str]] = {}
+    for version in tracker.versions():
+        label = f"v{version.version}" + "".join(f"@{a}" for a in version.aliases)
+        registered.setdefault(version.run_id or "", []).append(label)
+    return registered
+
+
+def is_model_ref(target: str) -> bool:
+    """Whether `wineq show TARGET` names a registered version (NAME@ALIAS, NAME/VERSION,
+    models:/..., a version number of up to 3 digits) rather than a run id or prefix."""
+    return "@" in target or "/" in target or (target.isdigit() and len(target) < 4)
+
+
+def show(tracker, resolver, target=None) -> RunDetail:
+    """One run whole, by run id (or prefix) or by registered version (default: champion)."""
+    from winequality.resolve import parse_model_ref
+
+    version = None
+    if target is None or is_model_ref(target):
+        ref = parse_model_ref(target, tracker.model_name)
+        version = (
+            tracker.version(ref.version, ref.name)
+            if ref.version
+            else tracker.version_by_alias(ref.alias, ref.name)
+        )
+        if not version.run_id:
+            raise NotFoundError(f"{version.label} names no run; it was not made by wineq")
+        run = tracker.get_run(version.run_id)
+    else:
+        run = resolver.find_run(target)
+    return RunDetail(
+        run=run,
+        version=version,
+        registered=_labels(tracker).get(run.run_id, []),
+        artifacts=tracker.artifacts(run.run_id),
+        ui_url=tracker.ui_url(run),
+    )
 
 
 def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
@@ -15,11 +57,7 @@ def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
     if page < 1:
         raise UsageError(f"--page {page}: must be at least 1")
     runs, more = tracker.runs_page(limit, page)
-    registered: dict[str, list[str]] = {}
-    if runs:
-        for version in tracker.versions():
-            label = f"v{version.version}" + "".join(f"@{a}" for a in version.aliases)
-            registered.setdefault(version.run_id or "", []).append(label)
+    registered = _labels(tracker) if runs else {}
     summaries = []
     for run in runs:
         start = (
