@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from winequality.errors import ConfigError, IntegrityError, NotFoundError, StoreError, UsageError
-from winequality.records import ALIAS, ModelSource, RunRecord
+from winequality.records import ALIAS, ModelSource, RunRecord, VersionRecord
 
 
 @dataclass(frozen=True)
@@ -116,23 +116,27 @@ class ModelResolver:
             )
         return matches[0]
 
+    def version(self, model: Optional[str] = None) -> VersionRecord:
+        """The registered version `model` names (NAME@ALIAS, NAME/VERSION, a number;
+        default: the champion), or a NotFoundError saying how to register one."""
+        ref = parse_model_ref(model, self.model_name)
+        try:
+            if ref.version:
+                return self.tracker.version(ref.version, ref.name)
+            return self.tracker.version_by_alias(ref.alias, ref.name)
+        except NotFoundError as exc:
+            raise NotFoundError(
+                f"model {ref} is not registered in {self.tracker.store.display}; "
+                "run `wineq register`, or see `wineq infer --interactive`"
+            ) from exc
+
     def source(self, model: Optional[str] = None, run_id: Optional[str] = None) -> ModelSource:
         """The model to use and where its bytes are: a run's, a version's, or the champion's."""
         if run_id:
             run = self.find_run(run_id)
             lineage, label, rid = run.lineage, f"run {run.run_id}", run.run_id
         else:
-            ref = parse_model_ref(model, self.model_name)
-            try:
-                if ref.version:
-                    version = self.tracker.version(ref.version, ref.name)
-                else:
-                    version = self.tracker.version_by_alias(ref.alias, ref.name)
-            except NotFoundError as exc:
-                raise NotFoundError(
-                    f"model {ref} is not registered in {self.tracker.store.display}; "
-                    "run `wineq register`, or see `wineq infer --interactive`"
-                ) from exc
+            version = self.version(model)
             lineage, label, rid = version.lineage, version.label, version.run_id or ""
         if "model_md5" not in lineage or "model_path" not in lineage:
             raise NotFoundError(

@@ -26,16 +26,9 @@ def is_model_ref(target: str) -> bool:
 
 def show(tracker, resolver, target=None) -> RunDetail:
     """One run whole, by run id (or prefix) or by registered version (default: champion)."""
-    from winequality.resolve import parse_model_ref
-
     version = None
     if target is None or is_model_ref(target):
-        ref = parse_model_ref(target, tracker.model_name)
-        version = (
-            tracker.version(ref.version, ref.name)
-            if ref.version
-            else tracker.version_by_alias(ref.alias, ref.name)
-        )
+        version = resolver.version(target)
         if not version.run_id:
             raise NotFoundError(f"{version.label} names no run; it was not made by wineq")
         run = tracker.get_run(version.run_id)

@@ -14,15 +14,30 @@ from winequality.records import TAG_PREFIX, TrainResult
 from winequality.schema import COLOR, COLORS, PREDICTION
 from winequality.settings import DATA_FILE, MODEL_FILE, Settings
 
+# What DVC's experiments change in a work tree without changing the code: the params
+# (each run logs them), DVC's lock file and the stage's reports. They do not make it dirty.
+EXPERIMENT_FILES = ("params.yaml", "dvc.lock", "reports")
+
 
 def git_state(root: Path) -> tuple[str, bool]:
-    """(commit, dirty) of the work tree; ('none', True) outside git."""
+    """(commit, dirty) of the work tree; ('none', True) outside git.
+
+    Dirty means a tracked file other than `EXPERIMENT_FILES` differs from the commit.
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         changes = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                *(f":(exclude){name}" for name in EXPERIMENT_FILES),
+            ],
             cwd=root,
             capture_output=True,
             text=True,
