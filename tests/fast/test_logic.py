@@ -195,3 +195,52 @@ def test_grouped_split_never_puts_a_wine_on_both_sides():
     assert abs(len(test) / len(frame) - 0.2) < 0.05
     again_rest, again_test = grouped_split(groups, 0.2, seed=3)
     assert np.array_equal(test, again_test)
+
+
+def test_a_queued_dvc_experiment_belongs_to_the_clone_that_queued_it(tmp_path, monkeypatch):
+    """In DVC's temporary copy, the store and .env are those of DVC_ROOT's clone."""
+    from winequality.settings import load_settings
+    from winequality.tracking import tracking_store
+
+    clone, copy = tmp_path / "clone", tmp_path / "clone" / ".dvc" / "tmp" / "exps" / "tmp1"
+    for folder in (clone, copy):
+        (folder / ".dvc").mkdir(parents=True)
+    (clone / ".env").write_text("WINEQ_EXPERIMENT=team\n")
+    for name in ("DVC_ROOT", "DVC_EXP_NAME", "DVC_EXP_BASELINE_REV", "WINEQ_EXPERIMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+    alone = load_settings(copy)
+    assert alone.home_dir == alone.project_dir == copy.resolve()
+    assert alone.experiment == "wine-quality" and alone.dvc_experiment is None
+
+    monkeypatch.setenv("DVC_ROOT", str(clone))
+    monkeypatch.setenv("DVC_EXP_NAME", "tonic-fins")
+    monkeypatch.setenv("DVC_EXP_BASELINE_REV", "a" * 40)
+    queued = load_settings(copy)
+    assert queued.project_dir == copy.resolve() and queued.home_dir == clone.resolve()
+    assert queued.experiment == "team"  # the clone's .env
+    assert (queued.dvc_experiment, queued.dvc_baseline) == ("tonic-fins", "a" * 40)
+    store = tracking_store(queued.tracking_uri, queued.home_dir)
+    assert store.display == f"sqlite:///{clone.resolve() / 'mlflow.db'}"
+
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path / "not-a-project"))
+    assert load_settings(copy).home_dir == copy.resolve()
+
+
+def test_error_by_quality_level_counts_every_wine_and_its_bias():
+    from winequality import report
+
+    test = pd.DataFrame(
+        {
+            "color": ["red", "white", "white", "red", "white"],
+            "quality": [3, 6, 6, 8, 6],
+            "predicted_quality": [5.0, 6.5, 5.5, 7.0, 6.0],
+        }
+    )
+    table = report.error_by_quality(test).set_index("quality")
+    assert table["wines"].to_dict() == {3: 1, 6: 3, 8: 1}
+    assert table.loc[6, ["red", "white"]].tolist() == [0, 3]
+    assert table.loc[3, "mean_error"] == 2.0 and table.loc[8, "mean_error"] == -1.0
+    assert table.loc[6, "mean_error"] == 0.0
+    assert table.loc[6, "rmse"] == pytest.approx(np.sqrt(0.5 / 3))
+    assert report.predictions_table(test)["error"].tolist() == [2.0, 0.5, -0.5, -1.0, 0.0]
