@@ -30,6 +30,7 @@ groups = group_ids(frame)
 rest, test = grouped_split(groups, options.test_size, Settings.model_fields["split_seed"].default)
 fit_rows, val_rows = validation_split(groups, rest, options.seed)
 x, y = nn_model.frame_inputs(frame), frame[TARGET].to_numpy(dtype=np.float64)
-net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options)
-rmse = nn_model.regression_metrics(y[test], nn_model.predict(net, x[test]))["rmse"]
+with nn_model.threads(Settings.model_fields["train_threads"].default):  # as wineq train
+    net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options)
+    rmse = nn_model.regression_metrics(y[test], nn_model.predict(net, x[test]))["rmse"]
 print(f"test RMSE {rmse:.4f}")

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     """Name of the DVC remote to use; default: the repository's default remote."""
     tracking_timeout: float = 10.0
     """Seconds to wait for the MLflow server before giving up with an error."""
+    train_threads: int = Field(1, ge=1, le=256)
+    """CPU threads of one training (torch's intra-op threads). The network is small: one
+    thread trains as fast as two here, and trainers side by side (`dvc queue start -j 2`)
+    do not slow each other down twofold as oversubscribed threads do."""
     split_seed: int = Field(20091, ge=0)
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
 

@@ -172,6 +172,7 @@ def train(
     logged = {
         **params.as_mlflow(),
         "split_seed": settings.split_seed,
+        "train_threads": settings.train_threads,
         "val_fraction": VAL_FRACTION,
         "n_train": len(train_idx),
         "n_val": len(val_idx),
@@ -194,10 +195,11 @@ def train(
     status = "FAILED"
     restore_sigterm = _sigterm_as_interrupt()
     try:
-        net, history = nn_model.fit(
-            x[train_idx], y[train_idx], x[val_idx], y[val_idx], params, on_epoch
-        )
-        predicted = nn_model.predict(net, x[test])
+        with nn_model.threads(settings.train_threads):
+            net, history = nn_model.fit(
+                x[train_idx], y[train_idx], x[val_idx], y[val_idx], params, on_epoch
+            )
+            predicted = nn_model.predict(net, x[test])
         metrics = {
             f"test_{k}": v for k, v in nn_model.regression_metrics(y[test], predicted).items()
         }
