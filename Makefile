@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality clean
+.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality screenshots clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -41,8 +41,8 @@ test-fast: venv  ## the fast layer only: CLI-service contract and pure logic, in
 	$(BIN)/python -m pytest -q tests/fast
 
 lint: venv
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
 
 check: lint test
 
@@ -53,6 +53,9 @@ bench-speed: venv  ## start-up, fetch, listing, training and inference against t
 
 bench-serving: venv  ## a registered version behind `mlflow models serve` against the model in process
 	$(BIN)/python bench/serving.py "$(UCI)"
+
+screenshots: venv  ## re-make docs/img from a real run (Chromium, npm, the UCI files)
+	$(BIN)/python docs/screenshots.py --uci "$(UCI)"
 
 bench-quality: venv  ## wineq's model against the paper and scikit-learn, same folds
 	$(BIN)/python bench/quality.py "$(UCI)"

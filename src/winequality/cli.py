@@ -20,6 +20,7 @@ from typer.core import TyperGroup
 from winequality import __version__
 from winequality.errors import UsageError, WineqError
 from winequality.params import DEFAULTS, TrainParams, knobs, option, read_params_file
+from winequality.records import TEST_METRICS
 
 # typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
 # whichever click typer uses.
@@ -154,11 +155,17 @@ def train(
     """
     from rich.progress import MofNCompleteColumn, TextColumn
 
-    texts = read_params_file(params_file) if params_file else {}
-    for name, value in values.items():  # an option given on the command line wins
-        if name not in texts or ctx.get_parameter_source(name).name != "DEFAULT":
-            texts[name] = str(value)
-    params = TrainParams.from_text(texts)
+    base = None
+    if params_file:  # checked as the file's values, so an error names the file's line
+        base = TrainParams.from_text(
+            read_params_file(params_file), name_of=lambda name: f"{params_file}: train.{name}"
+        )
+    given = {  # options given on the command line win over the file
+        name: str(value)
+        for name, value in values.items()
+        if base is None or ctx.get_parameter_source(name).name != "DEFAULT"
+    }
+    params = TrainParams.from_text(given, base)
     service = _service()
     console = _console(stderr=True)
     progress = None
@@ -540,15 +547,21 @@ def _when(millis: Optional[int]) -> str:
     return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _size(count: int) -> str:
-    for unit in ("B", "kB", "MB"):
-        if count < 1000 or unit == "MB":
-            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
-        count /= 1000
-    return ""
+def _size(count: float) -> str:
+    if count < 1000:
+        return f"{count:,.0f} B"
+    if count < 1_000_000:
+        return f"{count / 1000:,.1f} kB"
+    return f"{count / 1_000_000:,.1f} MB"
 
 
-METRIC_COLUMNS = ("rmse", "mae", "r2", "within_0_5")
+def _artifact_place(uri: str) -> str:
+    """A file URI as the path a user can open; any other URI as it is."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(uri)
+    return url2pathname(parts.path) if parts.scheme == "file" else uri
 
 
 def _print_detail(detail) -> None:
@@ -604,11 +617,11 @@ def _print_detail(detail) -> None:
 
     metrics = Table(title="held-out test metrics", title_justify="left")
     metrics.add_column("wines")
-    for column in METRIC_COLUMNS:
-        metrics.add_column(column, justify="right")
+    for _, label in TEST_METRICS:
+        metrics.add_column(label, justify="right")
     for group in ("all", "red", "white"):
         suffix = "" if group == "all" else f"_{group}"
-        values = [run.metrics.get(f"test_{m}{suffix}") for m in METRIC_COLUMNS]
+        values = [run.metrics.get(f"test_{m}{suffix}") for m, _ in TEST_METRICS]
         if any(v is not None for v in values):
             metrics.add_row(group, *("-" if v is None else f"{v:.4f}" for v in values))
     if "best_epoch" in run.metrics:
@@ -616,17 +629,26 @@ def _print_detail(detail) -> None:
     console.print(metrics)
 
     plots = [(path, size) for path, size in detail.artifacts if path.startswith("plots/")]
-    where = run.artifact_uri.removeprefix("file://")
+    where = _artifact_place(run.artifact_uri)
     if plots:
         console.print("[bold]plots[/bold]", markup=True)
         for path, size in plots:
             console.print(f"  {where}/{path}  ({_size(size)})", markup=False, soft_wrap=True)
-    total = sum(size for _, size in detail.artifacts)
-    console.print(
-        f"{len(detail.artifacts)} artifacts, {_size(total)}, in {where}",
-        markup=False,
-        soft_wrap=True,
-    )
+    elif not detail.artifacts_unavailable:
+        console.print("no plots (a run from before wineq logged them)")
+    if detail.artifacts_unavailable:
+        console.print(
+            f"artifacts in {where} unavailable: {detail.artifacts_unavailable}",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        total = sum(size for _, size in detail.artifacts)
+        console.print(
+            f"{len(detail.artifacts)} artifacts, {_size(total)}, in {where}",
+            markup=False,
+            soft_wrap=True,
+        )
     if detail.ui_url:
         console.print(f"MLflow UI: {detail.ui_url}", markup=False, soft_wrap=True)
 
@@ -635,13 +657,12 @@ def _print_detail(detail) -> None:
 def show(
     target: Optional[str] = typer.Argument(
         None,
-        help="A run id (or its first 4+ characters), NAME@ALIAS, NAME/VERSION or a version "
-        "number [default: <model name>@champion].",
+        help="A run id (or its first 4+ characters), a run name (a DVC experiment's), "
+        "NAME@ALIAS, NAME/VERSION or a version number [default: <model name>@champion].",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
-    """Show one run or registered version whole: lineage, parameters, metrics per colour,
-    where its plots are.
+    """Show one run or registered version whole: lineage, params, metrics, plots.
 
     Example: wineq show wine-quality@champion
     """

@@ -118,8 +118,10 @@ class TrainParams:
         "0 or more, finite",
     )
 
-    def checked(self) -> TrainParams:
-        """These params, or a UsageError naming the first option out of range."""
+    def checked(self, name_of: Callable[[str], str] | None = None) -> TrainParams:
+        """These params, or a UsageError naming the first one out of range (as `name_of`
+        says, default: its command-line option)."""
+        name_of = name_of or option
         for name, spec in knobs():
             value = getattr(self, name)
             try:
@@ -128,7 +130,7 @@ class TrainParams:
                 ok = False
             if not ok:
                 raise UsageError(
-                    f"{option(name)} {spec.format(value)}: must be {spec.rule} "
+                    f"{name_of(name)} {spec.format(value)}: must be {spec.rule} "
                     "(see `wineq train --help`)"
                 )
         return self
@@ -138,13 +140,19 @@ class TrainParams:
         return {name: spec.format(getattr(self, name)) for name, spec in knobs()}
 
     @classmethod
-    def from_text(cls, values: dict[str, str], base: TrainParams | None = None) -> TrainParams:
+    def from_text(
+        cls,
+        values: dict[str, str],
+        base: TrainParams | None = None,
+        name_of: Callable[[str], str] | None = None,
+    ) -> TrainParams:
         """Params from text values (option strings, a params file); checked.
 
         Names not given keep `base`'s values (default: the defaults); an unknown name or
         a value that does not parse is a UsageError. A run's MLflow params hold more than
         these (split_seed, n_train, ...): pass only the names of `knobs()`.
         """
+        name_of = name_of or option
         known = dict(knobs())
         parsed = {}
         for name, text in values.items():
@@ -153,8 +161,8 @@ class TrainParams:
             try:
                 parsed[name] = known[name].parse(str(text).strip())
             except ValueError:
-                raise UsageError(f"{option(name)} {text!r}: must be {known[name].rule}") from None
-        return replace(base or cls(), **parsed).checked()
+                raise UsageError(f"{name_of(name)} {text!r}: must be {known[name].rule}") from None
+        return replace(base or cls(), **parsed).checked(name_of)
 
 
 PARAMS_SECTION = "train"  # the section of params.yaml that holds these (dvc.yaml: params)
@@ -177,7 +185,8 @@ def read_params_file(path: Path) -> dict[str, str]:
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where else ""
-        raise UsageError(f"--params {path}: not valid YAML{line}") from None
+        problem = f": {exc.problem}" if getattr(exc, "problem", None) else ""
+        raise UsageError(f"--params {path}: not valid YAML{line}{problem}") from None
     section = (loaded or {}).get(PARAMS_SECTION) if isinstance(loaded, dict) else None
     if not isinstance(section, dict):
         raise UsageError(

@@ -12,6 +12,8 @@ from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 RMSE = "test_rmse"
+# The test metrics of a run, each overall (`test_rmse`) and per colour (`test_rmse_red`).
+TEST_METRICS = (("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²"), ("within_0_5", "within 0.5"))
 ALIAS = "champion"
 # Lineage tags, on the run and copied onto each registered version.
 TAG_PREFIX = "wineq."
@@ -187,6 +189,8 @@ class RunDetail:
     registered: list[str]
     artifacts: list[tuple[str, int]]
     ui_url: Optional[str]
+    artifacts_unavailable: Optional[str] = None
+    """Why the artifacts could not be listed (the store's answer), if they could not."""
 
     def as_dict(self) -> dict[str, Any]:
         run = self.run
@@ -212,5 +216,6 @@ class RunDetail:
             },
             "artifact_uri": run.artifact_uri,
             "artifacts": [{"path": path, "bytes": size} for path, size in self.artifacts],
+            "artifacts_unavailable": self.artifacts_unavailable,
             "ui_url": self.ui_url,
         }

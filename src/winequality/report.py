@@ -8,6 +8,7 @@ numbers as files that `dvc metrics`, `dvc plots` and `dvc exp show` read.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,13 +17,14 @@ import pandas as pd
 
 from winequality.files import write_atomic
 from winequality.params import TrainParams
+from winequality.records import TEST_METRICS
 from winequality.schema import COLOR, COLORS, FEATURES, PREDICTION, TARGET
+from winequality.settings import DATA_FILE
 
 ERROR = "error"
 """predicted minus true quality: above 0, the model rates the wine too high."""
 COLOURS = {"red": "#9b1d3a", "white": "#c9a227"}
 RARE_SHARE = 0.05  # quality levels holding fewer of the test wines than this are "rare"
-METRIC_NAMES = (("rmse", "RMSE"), ("mae", "MAE"), ("r2", "R²"), ("within_0_5", "within 0.5"))
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,10 @@ def plot_predicted_vs_true(e: Evaluation, path: Path) -> Path:
         ax.set(xlabel="true quality", xlim=(low, high), ylim=(low, high))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("predicted quality")
-    axes[0].legend(loc="upper left")
+    for ax in axes:  # the legend on the first panel with wines in it
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper left")
+            break
     figure.suptitle("Predicted against true quality, held-out test wines")
     figure.savefig(path)
     return path
@@ -168,14 +173,14 @@ def draw_plots(e: Evaluation, folder: Path) -> list[Path]:
 
 def metrics_table(metrics: dict[str, float], counts: dict[str, int]) -> str:
     """Markdown: the test metrics overall and per colour."""
-    rows = ["| test wines | " + " | ".join(label for _, label in METRIC_NAMES) + " |"]
-    rows.append("|---" * (len(METRIC_NAMES) + 1) + "|")
+    rows = ["| test wines | " + " | ".join(label for _, label in TEST_METRICS) + " |"]
+    rows.append("|---" * (len(TEST_METRICS) + 1) + "|")
     for group in ("all", *COLORS):
         suffix = "" if group == "all" else f"_{group}"
         if f"test_rmse{suffix}" not in metrics:
             continue
         cells = []
-        for name, _ in METRIC_NAMES:
+        for name, _ in TEST_METRICS:
             value = metrics.get(f"test_{name}{suffix}")
             cells.append(
                 "" if value is None else (f"{value:.1%}" if "within" in name else f"{value:.4f}")
@@ -207,7 +212,7 @@ def describe(e: Evaluation) -> str:
         f"**Wine quality regressor**: {p.members} networks (hidden {','.join(map(str, p.hidden))}), "
         f"{len(e.train_loss)} epochs (kept epoch {e.best_epoch}), seed {p.seed}.",
         "",
-        f"- **Data**: `data/wine-quality.csv` (data.dvc md5 `{lin.get('data_md5', '?')}`), "
+        f"- **Data**: `{DATA_FILE}` (data.dvc md5 `{lin.get('data_md5', '?')}`), "
         f"{lin.get('n_train', '?')} training, {lin.get('n_val', '?')} validation and "
         f"{lin.get('n_test', '?')} test wines; the test split is fixed by split seed "
         f"{lin.get('split_seed', '?')} (groups of identical wines never straddle it).",
@@ -307,14 +312,14 @@ def write_stage_files(e: Evaluation, folder: Path) -> list[Path]:
     """
     plots = folder / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    metrics = {
-        k: int(v) if float(v).is_integer() and k == "best_epoch" else round(float(v), 6)
+    metrics = {  # a metric that does not exist (r2 of wines all of one score) is null
+        k: int(v) if k == "best_epoch" else round(float(v), 6) if math.isfinite(v) else None
         for k, v in sorted(e.metrics.items())
     }
     metrics["mlflow_run_id"] = e.run_id
     metrics["model_md5"] = e.lineage.get("model_md5", "")
     written = {
-        folder / "metrics.json": json.dumps(metrics, indent=2) + "\n",
+        folder / "metrics.json": json.dumps(metrics, indent=2, allow_nan=False) + "\n",
         plots / "loss.csv": pd.DataFrame(
             {
                 "epoch": range(1, len(e.train_loss) + 1),

@@ -52,6 +52,12 @@ def parse_model_ref(text: Optional[str], default_name: str) -> ModelRef:
     )
 
 
+def is_model_ref(text: str) -> bool:
+    """Whether `text` names a registered version rather than a run: NAME@ALIAS,
+    NAME/VERSION, models:/..., or a number of up to 3 digits (run id prefixes have 4+)."""
+    return "@" in text or "/" in text or (text.isdigit() and len(text) < 4)
+
+
 def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> bytes:
     """Exactly the bytes recorded as `md5`, where no registry is asked (MLflow's loader):
     through the clone around `start` (default: the current folder) if it has them, else
@@ -127,7 +133,7 @@ class ModelResolver:
         except NotFoundError as exc:
             raise NotFoundError(
                 f"model {ref} is not registered in {self.tracker.store.display}; "
-                "run `wineq register`, or see `wineq infer --interactive`"
+                "run `wineq register` (`wineq runs` lists the runs)"
             ) from exc
 
     def source(self, model: Optional[str] = None, run_id: Optional[str] = None) -> ModelSource:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from winequality.errors import ConfigError
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
 
     project_dir: Path
     """The work tree: code, data.dvc, the DVC repository a run trains from."""
-    home_dir: Path
+    home_dir: Optional[Path] = None
     """The clone whose `.env` and local MLflow store (mlflow.db, mlruns/) are used: the
     project itself, except in an experiment DVC runs in a temporary copy (`dvc exp run
     --queue`), whose runs belong to the clone that queued it."""
@@ -51,11 +51,17 @@ class Settings(BaseSettings):
     tracking_timeout: float = 10.0
     """Seconds to wait for the MLflow server before giving up with an error."""
     train_threads: int = Field(1, ge=1, le=256)
-    """CPU threads of one training (torch's intra-op threads). The network is small: one
-    thread trains as fast as two here, and trainers side by side (`dvc queue start -j 2`)
-    do not slow each other down twofold as oversubscribed threads do."""
+    """CPU threads of one training (torch's intra-op threads), fixed so a run trains the
+    same on any machine and trainers side by side (`dvc queue start -j 2`) do not
+    oversubscribe the cores. The network is small: one thread trains as fast as two."""
     split_seed: int = Field(20091, ge=0)
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
+
+    @model_validator(mode="after")
+    def _home_defaults_to_the_project(self) -> Settings:
+        if self.home_dir is None:
+            self.home_dir = self.project_dir
+        return self
 
 
 def find_project_root(start: Path) -> Path:
@@ -72,10 +78,14 @@ def find_project_root(start: Path) -> Path:
 
 def home_of(root: Path) -> Path:
     """The clone that owns `root`'s runs: DVC_ROOT when DVC runs wineq as a stage of an
-    experiment in a temporary copy of that clone (a wineq project), else `root` itself."""
+    experiment in a temporary copy of that clone (`<clone>/.dvc/tmp/exps/...`), else
+    `root` itself. DVC sets DVC_ROOT for every stage; only its own copies are redirected."""
     parent = os.environ.get("DVC_ROOT")
-    if parent and (Path(parent) / ".dvc").is_dir():
-        return Path(parent).resolve()
+    if not parent:
+        return root
+    clone = Path(parent).resolve()
+    if root.is_relative_to(clone / ".dvc" / "tmp" / "exps"):
+        return clone
     return root
 
 

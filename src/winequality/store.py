@@ -197,8 +197,8 @@ class ModelStore:
         changed = pointer.read_bytes() != before
         return StoredFile(f"{DATA_DIR}.dvc", md5, described, changed)
 
-    def pull_data(self) -> str:
-        """Make the workspace data match data.dvc (cache, else remote); return its md5."""
+    def pull_data(self) -> StoredFile:
+        """Make the workspace data match data.dvc (cache, else remote): its md5 and remote."""
         from dvc.exceptions import DvcException
 
         target = str(self.root / f"{DATA_DIR}.dvc")
@@ -210,9 +210,11 @@ class ModelStore:
             except (DvcException, ValueError) as exc:
                 raise DataError(f"data.dvc is not a valid DVC file: {exc}") from exc
             md5 = stage.outs[0].hash_info.value
+            name = self.remote_name or repo.config["core"].get("remote")
+            found = StoredFile(f"{DATA_DIR}.dvc", md5, self._describe(repo, name) if name else "")
             status = repo.status(targets=[target])
             if not status:
-                return md5
+                return found
             changed = any(
                 "modified" in str(entry) for changes in status.values() for entry in changes
             )
@@ -231,7 +233,7 @@ class ModelStore:
                 ) from exc
         if not (self.root / DATA_FILE).is_file():
             raise DataError(f"{DATA_FILE} is missing after the pull; run `wineq data import`")
-        return md5
+        return found
 
     @contextmanager
     def open_data(self) -> Iterator[object]:

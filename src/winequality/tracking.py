@@ -70,6 +70,10 @@ def tracking_store(uri: Optional[str], home_dir: Path) -> TrackingStore:
     if uri.startswith(("http://", "https://")):
         return TrackingStore(uri, without_credentials(uri), "server", None)
     if uri.startswith("sqlite:"):
+        path = uri.removeprefix("sqlite:///")
+        if uri.startswith("sqlite:///") and path and not path.startswith(("/", ":memory:")):
+            # relative to the clone, not to wherever wineq runs (a DVC experiment's copy)
+            uri = f"sqlite:///{(home_dir / path).as_posix()}"
         return TrackingStore(uri, without_credentials(uri), "sqlite", local_artifacts)
     return TrackingStore(uri, without_credentials(uri), "database", local_artifacts)
 
@@ -361,15 +365,23 @@ class ExperimentTracker:
 
     def artifacts(self, run_id: str) -> list[tuple[str, int]]:
         """Every artifact of the run: (path inside the run, size in bytes), depth first."""
+        from mlflow.exceptions import MlflowException
+
         found = []
-        with self._calls(f"listing the artifacts of run {run_id}"):
+        doing = f"listing the artifacts of run {run_id}"
+        with self._calls(doing):
             folders = [None]
-            while folders:
-                for info in self.client.list_artifacts(run_id, folders.pop()):
-                    if info.is_dir:
-                        folders.append(info.path)
-                    else:
-                        found.append((info.path, int(info.file_size or 0)))
+            try:
+                while folders:
+                    for info in self.client.list_artifacts(run_id, folders.pop()):
+                        if info.is_dir:
+                            folders.append(info.path)
+                        else:
+                            found.append((info.path, int(info.file_size or 0)))
+            except MlflowException:
+                raise
+            except Exception as exc:  # the artifact store's own client: files, S3, ...
+                raise TrackingError(f"{doing}: {type(exc).__name__}: {exc}") from exc
         return sorted(found)
 
     def ui_url(self, run: RunRecord) -> Optional[str]:

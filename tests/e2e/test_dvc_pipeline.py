@@ -24,7 +24,8 @@ REPO = Path(__file__).parents[2]
 @pytest.fixture
 def pipeline(project) -> Path:
     """The project with the repository's dvc.yaml, params.yaml and code, trained small."""
-    shutil.copy(REPO / "dvc.yaml", project / "dvc.yaml")
+    for name in ("dvc.yaml", ".dvcignore"):
+        shutil.copy(REPO / name, project / name)
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["train"].update(epochs=3, members=2)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -82,6 +83,11 @@ def test_repro_and_exp_run_are_mlflow_runs_that_dvc_compares(pipeline, cli, tmp_
     [loss] = plots["data"]["loss"]
     assert set(loss["revisions"]) == {"HEAD", "longer"}
     assert {v["rev"] for v in loss["content"]["data"]["values"]} == {"HEAD", "longer"}
+
+    # `wineq show` finds the run by its DVC experiment's name
+    shown = cli("show", "longer")
+    assert shown.exit_code == 0, shown.stderr
+    assert f"Run {exp_run.run_id} (longer)" in shown.stdout
 
     # a model trained through DVC is registered and used like any other
     result = cli("register", "--min-rmse", "5", "--run-id", exp_run.run_id)
@@ -143,3 +149,12 @@ def test_a_parallel_queue_loses_no_run_and_each_model_is_usable(pipeline, cli, r
         result = cli("register", "--min-rmse", "5", "--run-id", record.run_id)
         assert result.exit_code == 0, result.stderr
     assert len(tracker_for(pipeline).versions()) == 4
+
+
+def test_a_code_change_makes_dvc_train_again(pipeline):
+    run(["dvc", "repro"], pipeline)
+    assert "up to date" in run(["dvc", "status"], pipeline).lower()
+    code = pipeline / "src" / "winequality" / "model.py"
+    code.write_text(code.read_text() + "\n# a change\n")
+    status = run(["dvc", "status"], pipeline)
+    assert "train:" in status and "src/winequality" in status

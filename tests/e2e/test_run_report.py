@@ -122,3 +122,11 @@ def test_show_of_something_missing_is_one_line(project, cli):
         result = cli("show", target)
         assert result.exit_code == code, (target, result.stderr)
         assert words in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_unwritable_report_folder_is_refused_before_any_run(project, cli):
+    (project / "blocked").write_text("a file, not a folder")
+    result = cli("train", "--epochs", "2", "--report", "blocked/reports")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --report blocked/reports")
+    assert len(result.stderr.splitlines()) == 1
+    assert tracker_for(project).search_runs() == []

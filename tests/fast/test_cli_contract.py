@@ -144,11 +144,12 @@ def test_the_repository_params_yaml_holds_every_default():
 
 def test_train_reads_a_params_file_and_options_given_win(cli, service, tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text("train:\n  epochs: 80\n  hidden: [128, 64]\n  lr: 0.001\n")
-    result = cli("train", "--params", str(params), "--lr", "0.002", "--report", "out")
+    params.write_text("train:\n  epochs: 80\n  hidden: [128, 64]\n  lr: 0.001\n  seed: 3\n")
+    # --epochs 50 is the default, yet given: it wins over the file's 80
+    result = cli("train", "--params", params, "--lr", "0.002", "--epochs", "50", "--report", "out")
     assert result.exit_code == 0, result.stderr
     [(_, (got,), kwargs)] = service.calls
-    assert got == TrainParams(epochs=80, hidden=(128, 64), lr=0.002)
+    assert got == TrainParams(epochs=50, hidden=(128, 64), lr=0.002, seed=3)
     assert str(kwargs["report_dir"]) == "out"
 
 
@@ -156,10 +157,11 @@ def test_train_reads_a_params_file_and_options_given_win(cli, service, tmp_path)
     "text, message",
     [
         ("train:\n  epoch: 80\n", "unknown training parameter train.epoch; known: epochs,"),
-        ("train:\n  epochs: 0\n", "--epochs 0: must be at least 1"),
-        ("train:\n  hidden: [64, x]\n", "--hidden '64,x': must be layer widths"),
+        ("train:\n  epochs: 0\n", "params.yaml: train.epochs 0: must be at least 1"),
+        ("train:\n  epochs: 80.5\n", "params.yaml: train.epochs '80.5': must be at least 1"),
+        ("train:\n  hidden: [64, x]\n", "params.yaml: train.hidden '64,x': must be layer"),
         ("other:\n  epochs: 3\n", "no `train:` section of hyper-parameters"),
-        ("train: [\n", "not valid YAML at line"),
+        ("train: [\n", "not valid YAML at line 2: expected the node content"),
     ],
 )
 def test_a_bad_params_file_is_one_line_naming_it(cli, service, tmp_path, text, message):

@@ -244,3 +244,45 @@ def test_error_by_quality_level_counts_every_wine_and_its_bias():
     assert table.loc[6, "mean_error"] == 0.0
     assert table.loc[6, "rmse"] == pytest.approx(np.sqrt(0.5 / 3))
     assert report.predictions_table(test)["error"].tolist() == [2.0, 0.5, -0.5, -1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "text, is_ref",
+    [
+        ("wine-quality@champion", True),
+        ("wine-quality/3", True),
+        ("models:/wine-quality/3", True),
+        ("12", True),
+        ("1234", False),  # a run id prefix
+        ("3f2a", False),
+        ("lr-0.002", False),  # a run name
+    ],
+)
+def test_what_names_a_registered_version(text, is_ref):
+    from winequality.resolve import is_model_ref
+
+    assert is_model_ref(text) is is_ref
+
+
+def test_a_run_with_one_colour_in_its_test_wines_still_reports(tmp_path):
+    """No red test wines, and every white one rated 6 (r2 does not exist): plots, text and
+    DVC's files are still made, and metrics.json stays valid JSON."""
+    import json
+
+    from winequality import report
+
+    test = pd.DataFrame({name: [1.0, 2.0, 3.0] for name in FEATURES})
+    test["color"], test["quality"], test["predicted_quality"] = "white", 6, [5.5, 6.0, 6.5]
+    metrics = {"test_rmse": 0.4, "test_r2": float("nan"), "test_rmse_white": 0.4}
+    metrics["best_epoch"] = 2.0
+    evaluation = report.Evaluation(
+        "ab" * 16, DEFAULTS, [0.5, 0.4], [0.6, 0.5], 2, test, metrics, {"n_test": "3"}
+    )
+    for path in report.draw_plots(evaluation, tmp_path / "plots"):
+        assert path.stat().st_size > 1000
+    text = report.describe(evaluation)
+    assert "| all (3) | 0.4000 |" in text and "| red" not in text
+    report.write_stage_files(evaluation, tmp_path / "reports")
+    written = json.loads((tmp_path / "reports" / "metrics.json").read_text())
+    assert written["test_r2"] is None and written["best_epoch"] == 2
+    assert written["mlflow_run_id"] == "ab" * 16

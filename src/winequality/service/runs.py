@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from winequality.errors import NotFoundError, UsageError
+from winequality.errors import NotFoundError, UsageError, WineqError
 from winequality.records import RMSE, RunDetail, RunsPage, RunSummary
+from winequality.resolve import is_model_ref
 
 
 def _labels(tracker) -> dict[str, list[str]]:
@@ -18,29 +19,55 @@ def _labels(tracker) -> dict[str, list[str]]:
     return registered
 
 
-def is_model_ref(target: str) -> bool:
-    """Whether `wineq show TARGET` names a registered version (NAME@ALIAS, NAME/VERSION,
-    models:/..., a version number of up to 3 digits) rather than a run id or prefix."""
-    return "@" in target or "/" in target or (target.isdigit() and len(target) < 4)
+def _is_run_prefix(target: str) -> bool:
+    return len(target) >= 4 and all(c in "0123456789abcdef" for c in target.lower())
 
 
 def show(tracker, resolver, target=None) -> RunDetail:
-    """One run whole, by run id (or prefix) or by registered version (default: champion)."""
+    """One run whole, by run id (or prefix), run name (a DVC experiment's), or registered
+    version: NAME@ALIAS, NAME/VERSION, a version number, the model's name (its champion);
+    default: the champion."""
     version = None
-    if target is None or is_model_ref(target):
-        version = resolver.version(target)
+    if target is None or is_model_ref(target) or target == tracker.model_name:
+        version = resolver.version(None if target == tracker.model_name else target)
         if not version.run_id:
             raise NotFoundError(f"{version.label} names no run; it was not made by wineq")
         run = tracker.get_run(version.run_id)
+    elif _is_run_prefix(target):
+        try:
+            run = resolver.find_run(target)
+        except NotFoundError:
+            if not target.isdigit():
+                raise
+            version = resolver.version(target)  # a version number of 4 digits or more
+            run = tracker.get_run(version.run_id)
     else:
-        run = resolver.find_run(target)
+        run = _run_named(tracker, target)
+    try:
+        artifacts, unavailable = tracker.artifacts(run.run_id), None
+    except WineqError as exc:  # a read-only view: show the rest, say why these are missing
+        artifacts, unavailable = [], str(exc)
     return RunDetail(
         run=run,
         version=version,
         registered=_labels(tracker).get(run.run_id, []),
-        artifacts=tracker.artifacts(run.run_id),
+        artifacts=artifacts,
         ui_url=tracker.ui_url(run),
+        artifacts_unavailable=unavailable,
     )
+
+
+def _run_named(tracker, name: str):
+    """The newest run called `name` (DVC names a run after its experiment)."""
+    if "'" in name or "\\" in name:
+        raise UsageError(f"{name!r} is neither a run id nor a run name")
+    runs = tracker.search_runs(f"tags.`mlflow.runName` = '{name}'", max_results=1)
+    if not runs:
+        raise NotFoundError(
+            f"no run, run id prefix or registered version {name!r} in experiment "
+            f"{tracker.experiment!r}; see `wineq runs`"
+        )
+    return runs[0]
 
 
 def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:

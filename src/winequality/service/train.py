@@ -4,11 +4,13 @@ and record everything (params, metrics, lineage) in one MLflow run."""
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from winequality.errors import Interrupted, StoreError, WineqError
+from winequality.errors import Interrupted, StoreError, UsageError, WineqError
 from winequality.params import VAL_FRACTION, TrainParams
 from winequality.records import TAG_PREFIX, TrainResult
 from winequality.schema import COLOR, COLORS, PREDICTION
@@ -35,8 +37,8 @@ def git_state(root: Path) -> tuple[str, bool]:
                 "--porcelain",
                 "--untracked-files=no",
                 "--",
-                ".",
-                *(f":(exclude){name}" for name in EXPERIMENT_FILES),
+                ":(top)",  # the whole repository, even when the project is a folder of it
+                *(f":(exclude){name}" for name in EXPERIMENT_FILES),  # the project's own
             ],
             cwd=root,
             capture_output=True,
@@ -100,33 +102,31 @@ def _pointer(md5: str, size: int, path: str) -> str:
     return f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {Path(path).name}\n"
 
 
-def _log_report(tracker, evaluation, data_md5: str, remote: str, wines: int) -> None:
-    """The data as the run's dataset input, its description, plots and predictions table."""
-    import tempfile
+def _dataset_profile(frame, test, counts: dict[str, int], split_seed: int) -> dict:
+    colours = frame[COLOR].to_numpy()
+    return {
+        "wines": len(frame),
+        **{c: int((colours == c).sum()) for c in COLORS},
+        **{f"{c}_test": int((colours[test] == c).sum()) for c in COLORS},
+        **counts,
+        "split_seed": split_seed,
+    }
 
-    from winequality import report
 
-    lineage = evaluation.lineage
-    tracker.log_dataset(
-        evaluation.run_id,
-        name="wine-quality",
-        digest=data_md5,
-        source={"path": DATA_FILE, "dvc_file": "data.dvc", "md5": data_md5, "dvc_remote": remote},
-        profile={
-            "wines": wines,
-            **{f"{c}_test": int((evaluation.test[COLOR] == c).sum()) for c in COLORS},
-            **{k: int(lineage[k]) for k in ("n_train", "n_val", "n_test", "split_seed")},
-        },
-        context="training",
-    )
-    with tempfile.TemporaryDirectory(prefix="wineq-plots-") as folder:
-        plots = report.draw_plots(evaluation, Path(folder))
-        tracker.log_report(
-            evaluation.run_id,
-            report.describe(evaluation),
-            plots,
-            report.predictions_table(evaluation.test),
-        )
+def _checked_report_dir(folder: Optional[Path]) -> None:
+    """Fail before any run starts when `--report` cannot be written."""
+    if folder is None:
+        return
+    try:
+        (folder / "plots").mkdir(parents=True, exist_ok=True)
+        probe = folder / ".wineq-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"--report {folder}: cannot write there ({exc.strerror or exc}); "
+            "give a folder you can write to"
+        ) from None
 
 
 def train(
@@ -146,6 +146,7 @@ def train(
     import numpy as np
 
     from winequality import model as nn_model
+    from winequality import report
     from winequality.data import (
         FEATURES,
         TARGET,
@@ -156,11 +157,11 @@ def train(
     )
 
     params.checked()
-    from winequality import report
-
+    _checked_report_dir(report_dir)
     root = settings.project_dir
     commit, dirty = git_state(root)
-    data_md5 = store.pull_data()
+    data = store.pull_data()
+    data_md5 = data.md5
     with store.open_data() as handle:
         frame = load_training_frame(handle, DATA_FILE)
     groups = group_ids(frame)
@@ -194,7 +195,21 @@ def train(
     run_id = tracker.start_run(logged, tags)
     status = "FAILED"
     restore_sigterm = _sigterm_as_interrupt()
+    plots_dir = tempfile.TemporaryDirectory(prefix="wineq-plots-")
     try:
+        tracker.log_dataset(
+            run_id,
+            name="wine-quality",
+            digest=data_md5,
+            source={
+                "path": DATA_FILE, "dvc_file": data.path, "md5": data_md5, "dvc_remote": data.remote
+            },
+            profile=_dataset_profile(
+                frame, test, {k: logged[k] for k in ("n_train", "n_val", "n_test")},
+                settings.split_seed,
+            ),
+            context="training",
+        )  # fmt: skip
         with nn_model.threads(settings.train_threads):
             net, history = nn_model.fit(
                 x[train_idx], y[train_idx], x[val_idx], y[val_idx], params, on_epoch
@@ -214,6 +229,24 @@ def train(
         tracker.log_metrics(
             run_id, {"train_loss": history.train_loss, "val_loss": history.val_loss}, metrics
         )
+        test_wines = frame.iloc[test][[*FEATURES, COLOR, TARGET]].reset_index(drop=True)
+        test_wines[PREDICTION] = np.round(predicted, 6)
+        evaluation = report.Evaluation(
+            run_id=run_id,
+            params=params,
+            train_loss=history.train_loss,
+            val_loss=history.val_loss,
+            best_epoch=history.best_epoch,
+            test=test_wines,
+            metrics=metrics,
+            lineage={
+                **{k.removeprefix(TAG_PREFIX): v for k, v in tags.items() if k.startswith(TAG_PREFIX)},
+                **{k: str(v) for k, v in logged.items()},
+            },
+        )  # fmt: skip
+        # drawn before the model is stored: a plot that fails leaves no pushed model
+        plots = report.draw_plots(evaluation, Path(plots_dir.name))
+
         content = nn_model.to_bytes(net, params.hidden)
         try:
             stored = store.save_model(MODEL_FILE, content)
@@ -234,25 +267,10 @@ def train(
             "mlflow_model_id": model_id,
         }
         tracker.set_tags(run_id, {f"{TAG_PREFIX}{k}": v for k, v in stored_tags.items()})
-        test_wines = frame.iloc[test][[*FEATURES, COLOR, TARGET]].reset_index(drop=True)
-        test_wines[PREDICTION] = np.round(predicted, 6)
-        evaluation = report.Evaluation(
-            run_id=run_id,
-            params=params,
-            train_loss=history.train_loss,
-            val_loss=history.val_loss,
-            best_epoch=history.best_epoch,
-            test=test_wines,
-            metrics=metrics,
-            lineage={
-                **{k.removeprefix(TAG_PREFIX): v for k, v in tags.items()},
-                **{k: str(v) for k, v in logged.items()},
-                **stored_tags,
-            },
+        evaluation = replace(evaluation, lineage={**evaluation.lineage, **stored_tags})
+        tracker.log_report(
+            run_id, report.describe(evaluation), plots, report.predictions_table(test_wines)
         )
-        _log_report(tracker, evaluation, data_md5, stored.remote, len(frame))
-        if report_dir is not None:
-            report.write_stage_files(evaluation, report_dir)
         status = "FINISHED"
     except KeyboardInterrupt:
         status = "KILLED"
@@ -262,11 +280,14 @@ def train(
         ) from None
     finally:
         restore_sigterm()
+        plots_dir.cleanup()
         try:
             tracker.end_run(run_id, status)
         except WineqError:
             if status == "FINISHED":
                 raise
+    if report_dir is not None:  # only for a finished run: the files name it
+        report.write_stage_files(evaluation, report_dir)
     return TrainResult(
         run_id=run_id,
         metrics=metrics,
