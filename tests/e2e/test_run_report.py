@@ -130,3 +130,19 @@ def test_an_unwritable_report_folder_is_refused_before_any_run(project, cli):
     assert result.exit_code == 2 and result.stderr.startswith("Error: --report blocked/reports")
     assert len(result.stderr.splitlines()) == 1
     assert tracker_for(project).search_runs() == []
+
+
+def test_show_tells_what_an_old_run_has_and_not_what_it_lacks(project, cli):
+    """A run from before wineq logged plots, lineage or per-colour metrics."""
+    tracker = tracker_for(project)
+    client = tracker.client
+    old = client.create_run(tracker.experiment_id())
+    client.log_param(old.info.run_id, "epochs", "20")
+    client.log_metric(old.info.run_id, "test_rmse", 0.71)
+    client.set_terminated(old.info.run_id, "FINISHED")
+    result = cli("show", old.info.run_id[:8])
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert f"Run {old.info.run_id}" in out and "0.7100" in out
+    assert "│ red" not in out and "no plots (a run from before wineq logged them)" in out
+    assert "0 artifacts" in out
