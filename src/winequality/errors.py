@@ -61,6 +61,18 @@ class ConfigError(WineqError):
     exit_code = 9
 
 
+class AccessDenied(TrackingError):
+    """The MLflow server knows the user but does not grant the permission an action needs."""
+
+    exit_code = 10
+
+
+class NotAuthenticated(TrackingError):
+    """The MLflow server wants a login: credentials missing, wrong, or of a removed user."""
+
+    exit_code = 11
+
+
 class Interrupted(WineqError):
     """The user pressed Ctrl-C (or the job got SIGTERM); the work was ended cleanly."""
 
@@ -80,6 +92,8 @@ EXIT_CODES: dict[int, type[WineqError]] = {
         NotFoundError,
         QualityBarError,
         ConfigError,
+        AccessDenied,
+        NotAuthenticated,
         Interrupted,
     )
 }

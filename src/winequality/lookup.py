@@ -30,6 +30,8 @@ from winequality import errors
 from winequality.errors import IntegrityError, WineqError
 from winequality.records import ModelSource
 
+CREDENTIALS = {"tracking_username", "tracking_password", "tracking_token"}
+
 
 class ModelLookup:
     """A running lookup. Example: `source, content = ModelLookup.start(settings, None, None).result()`."""
@@ -39,8 +41,8 @@ class ModelLookup:
 
     @classmethod
     def start(cls, settings, model: Optional[str], run_id: Optional[str]) -> ModelLookup:
-        request = {
-            "settings": settings.model_dump(mode="json"),
+        request = {  # credentials travel in the child's environment, as MLflow reads them
+            "settings": settings.model_dump(mode="json", exclude=CREDENTIALS),
             "model": model,
             "run_id": run_id,
         }
@@ -50,6 +52,7 @@ class ModelLookup:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 cwd=settings.project_dir,
+                env={**os.environ, **settings.mlflow_credentials()},
             )
         except OSError as exc:
             raise WineqError(

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from winequality.errors import ConfigError
@@ -27,7 +27,7 @@ MODEL_FILE = "models/model.pt"
 class Settings(BaseSettings):
     """wineq configuration; each field is read from WINEQ_<FIELD> or the project's .env."""
 
-    model_config = SettingsConfigDict(env_prefix="WINEQ_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="WINEQ_", extra="ignore", populate_by_name=True)
 
     project_dir: Path
     """The work tree: code, data.dvc, the DVC repository a run trains from."""
@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     tracking_uri: Optional[str] = None
     """MLflow tracking (and registry) URI; default: SQLite file mlflow.db in the project root
     (what a URI means is decided in one place, `tracking.tracking_store`)."""
+    tracking_username: Optional[str] = Field(None, validation_alias="MLFLOW_TRACKING_USERNAME")
+    """The login at an MLflow server with authentication, read as MLflow's own clients read
+    it (MLFLOW_TRACKING_USERNAME, from the environment or .env); never a command-line flag."""
+    tracking_password: Optional[SecretStr] = Field(
+        None, validation_alias="MLFLOW_TRACKING_PASSWORD"
+    )
+    tracking_token: Optional[SecretStr] = Field(None, validation_alias="MLFLOW_TRACKING_TOKEN")
     experiment: str = "wine-quality"
     model_name: str = "wine-quality"
     data_source: str = UCI_BASE_URL
@@ -56,6 +63,19 @@ class Settings(BaseSettings):
     oversubscribe the cores. The network is small: one thread trains as fast as two."""
     split_seed: int = Field(20091, ge=0)
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
+
+    def mlflow_credentials(self) -> dict[str, str]:
+        """The credentials given, as the environment variables MLflow's client reads."""
+        found = {
+            "MLFLOW_TRACKING_USERNAME": self.tracking_username,
+            "MLFLOW_TRACKING_PASSWORD": self.tracking_password,
+            "MLFLOW_TRACKING_TOKEN": self.tracking_token,
+        }
+        return {
+            name: value.get_secret_value() if isinstance(value, SecretStr) else value
+            for name, value in found.items()
+            if value
+        }
 
     @model_validator(mode="after")
     def _home_defaults_to_the_project(self) -> Settings:

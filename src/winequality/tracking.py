@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from winequality.errors import NotFoundError, TrackingError
+from winequality.errors import AccessDenied, NotAuthenticated, NotFoundError, TrackingError
 from winequality.records import ALIAS, RMSE, RunRecord, VersionRecord, without_credentials
 
 POINTER_DIR = "model"
@@ -122,22 +122,53 @@ class ExperimentTracker:
         experiment: str,
         model_name: str,
         timeout: float = 10.0,
+        credentials: Optional[dict[str, str]] = None,
     ):
         self.store = store
         self.experiment = experiment
         self.model_name = model_name
         self.timeout = timeout
+        self.credentials = credentials or {}
+        """MLFLOW_TRACKING_* variables from settings (.env included); exported for MLflow."""
         self._client = None
         self._experiment_id: Optional[str] = None
 
+    @property
+    def user(self) -> Optional[str]:
+        return self.credentials.get("MLFLOW_TRACKING_USERNAME") or os.environ.get(
+            "MLFLOW_TRACKING_USERNAME"
+        )
+
     @contextmanager
-    def _calls(self, doing: str) -> Iterator[None]:
-        """Translate MLflow's errors into wineq's, naming what was being done."""
+    def _calls(self, doing: str, needs: str = "") -> Iterator[None]:
+        """Translate MLflow's errors into wineq's, naming what was being done (and, when a
+        server with authentication refuses it, the permission it `needs`)."""
         from mlflow.exceptions import MlflowException
 
         try:
             yield
         except MlflowException as exc:
+            if exc.error_code == "PERMISSION_DENIED":
+                raise AccessDenied(
+                    f"user {self.user!r} lacks the permission for {doing} at MLflow "
+                    f"{self.store.display}: it needs {needs or 'a permission not granted'}; "
+                    "ask an admin of the server to grant it"
+                ) from None
+            if exc.error_code == "UNAUTHENTICATED":
+                if not self.user and "MLFLOW_TRACKING_TOKEN" not in {
+                    **os.environ,
+                    **self.credentials,
+                }:
+                    raise NotAuthenticated(
+                        f"MLflow {self.store.display} requires a login: set "
+                        "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or "
+                        "MLFLOW_TRACKING_TOKEN) in the environment or .env"
+                    ) from None
+                raise NotAuthenticated(
+                    f"MLflow {self.store.display} refused the login of user {self.user!r} "
+                    "(wrong password, or the user was removed); check "
+                    "MLFLOW_TRACKING_PASSWORD in the environment or .env"
+                ) from None
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise NotFoundError(f"{doing}: {exc.message}") from exc
             first_line = str(exc.message).strip().splitlines()[0] if exc.message else exc
@@ -153,6 +184,7 @@ class ExperimentTracker:
             settings.experiment,
             settings.model_name,
             settings.tracking_timeout,
+            settings.mlflow_credentials(),
         )
 
     def _check_server(self) -> None:
@@ -188,6 +220,8 @@ class ExperimentTracker:
                 os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "1"
                 # wineq prints its own summary; MLflow would add a "View run" line to stdout
                 os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
+                # MLflow's client reads the login from the environment; .env's goes there too
+                os.environ.update(self.credentials)
                 self._check_server()
             from mlflow.tracking import MlflowClient
 
@@ -223,7 +257,7 @@ class ExperimentTracker:
     def start_run(self, params: dict[str, object], tags: dict[str, str]) -> str:
         from mlflow.entities import Param, RunTag
 
-        with self._calls("starting a run"):
+        with self._calls("starting a run", f"EDIT on experiment {self.experiment!r}"):
             run = self.client.create_run(self.experiment_id(), tags=tags)
             run_id = run.info.run_id
             self.client.log_batch(
@@ -248,7 +282,7 @@ class ExperimentTracker:
             for step, value in enumerate(values, start=1)
         ]
         metrics += [Metric(key, float(value), now, 0) for key, value in final.items()]
-        with self._calls("logging metrics"):
+        with self._calls("logging metrics", f"EDIT on experiment {self.experiment!r}"):
             for start in range(0, len(metrics), MAX_BATCH):
                 self.client.log_batch(run_id, metrics=metrics[start : start + MAX_BATCH])
 
@@ -431,7 +465,7 @@ class ExperimentTracker:
         experiment_id = self.experiment_id(create=False)
         if experiment_id is None:
             return [], None
-        with self._calls("searching runs"):
+        with self._calls("searching runs", f"READ on experiment {self.experiment!r}"):
             runs = self.client.search_runs(
                 [experiment_id],
                 filter_string=filter_string,
@@ -457,7 +491,10 @@ class ExperimentTracker:
         """All versions of the registered model, newest first (empty if not registered)."""
         from mlflow.exceptions import MlflowException
 
-        with self._calls(f"listing versions of {self.model_name!r}"):
+        with self._calls(
+            f"listing versions of {self.model_name!r}",
+            f"READ on registered model {self.model_name!r}",
+        ):
             try:
                 model = self.client.get_registered_model(self.model_name)
             except MlflowException as exc:
@@ -496,7 +533,10 @@ class ExperimentTracker:
         """
         from mlflow.exceptions import MlflowException
 
-        with self._calls(f"registering run {run.run_id} as {self.model_name!r}"):
+        with self._calls(
+            f"registering run {run.run_id} as {self.model_name!r}",
+            f"EDIT or MANAGE on registered model {self.model_name!r}",
+        ):
             try:
                 self.client.create_registered_model(
                     self.model_name, description=model_description or None
@@ -546,19 +586,23 @@ class ExperimentTracker:
             yield
 
     def set_alias(self, version: str, alias: str = ALIAS) -> None:
-        with self._calls(f"moving alias {alias!r}"):
+        with self._calls(
+            f"moving alias {alias!r}", f"EDIT or MANAGE on registered model {self.model_name!r}"
+        ):
             self.client.set_registered_model_alias(self.model_name, alias, version)
 
     def version(self, version: str, name: Optional[str] = None) -> VersionRecord:
         name = name or self.model_name
-        with self._calls(f"looking up model {name}/{version}"):
+        with self._calls(
+            f"looking up model {name}/{version}", f"READ on registered model {name!r}"
+        ):
             return _version_record(self.client.get_model_version(name, version))
 
     def version_by_alias(self, alias: str, name: Optional[str] = None) -> VersionRecord:
         from mlflow.exceptions import MlflowException
 
         name = name or self.model_name
-        with self._calls(f"looking up model {name}@{alias}"):
+        with self._calls(f"looking up model {name}@{alias}", f"READ on registered model {name!r}"):
             try:
                 return _version_record(self.client.get_model_version_by_alias(name, alias))
             except MlflowException as exc:

@@ -1,0 +1,259 @@
+"""A team server with MLflow's own authentication (`mlflow server --app-name basic-auth`),
+started on loopback, with three real users made through MLflow's auth API: a trainer
+(EDIT on the experiment), a maintainer (MANAGE on the registered model) and a consumer
+(READ). Each refusal is one line with its own exit code, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from services import BIN, Server, free_port, http_ok, start
+
+ADMIN = ("admin", "admin-Secret-4417")
+USERS = {
+    "trainer": "trainer-Secret-2291",
+    "maintainer": "maintainer-Secret-7730",
+    "consumer": "consumer-Secret-5108",
+}
+EXPERIMENT = MODEL = "wine-quality"
+
+
+@contextmanager
+def login(user: str, password: str):
+    """MLflow's credential variables for the block, put back after."""
+    names = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict(zip(names, (user, password), strict=True)))
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def auth_server(workdir: Path) -> Server:
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "basic_auth.ini"
+    config.write_text(
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
+        f"admin_username = {ADMIN[0]}\n"
+        f"admin_password = {ADMIN[1]}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    port = free_port()
+    cmd = [
+        str(BIN / "mlflow"), "server", "--app-name", "basic-auth",
+        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
+        "--default-artifact-root", "./mlruns",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "MLFLOW_AUTH_CONFIG_PATH": str(config),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-csrf-key",
+    }
+    url = f"http://127.0.0.1:{port}"
+    return start(
+        "mlflow basic-auth server",
+        cmd,
+        workdir / "server.log",
+        url,
+        http_ok(url + "/health"),
+        cwd=workdir,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The server, its three users and their permissions, made as an admin would."""
+    from mlflow.server import get_app_client
+    from mlflow.tracking import MlflowClient
+
+    workdir = tmp_path_factory.mktemp("auth-server")
+    server = auth_server(workdir)
+    try:
+        with login(*ADMIN):
+            auth = get_app_client("basic-auth", tracking_uri=server.url)
+            for user, password in USERS.items():
+                auth.create_user(user, password)
+            admin = MlflowClient(server.url)
+            experiment = admin.create_experiment(EXPERIMENT)
+            admin.create_registered_model(MODEL)
+            grants = [
+                ("trainer", "experiment", experiment, "EDIT"),
+                ("maintainer", "experiment", experiment, "READ"),
+                ("consumer", "experiment", experiment, "READ"),
+                ("maintainer", "registered_model", MODEL, "MANAGE"),
+                ("consumer", "registered_model", MODEL, "READ"),
+                ("trainer", "registered_model", MODEL, "READ"),
+            ]
+            for user, kind, resource, permission in grants:
+                auth.grant_user_permission(user, kind, resource, permission)
+        server.workdir = workdir
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def team(project, server, monkeypatch):
+    monkeypatch.setenv("WINEQ_TRACKING_URI", server.url)
+    for name in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)  # restored after: the tracker exports .env's
+    return project
+
+
+def as_user(monkeypatch, user: str, password: str | None = None) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", user)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password or USERS[user])
+
+
+def admin_view(server):
+    """What the store holds, seen by the admin: run ids and versions."""
+    from mlflow.tracking import MlflowClient
+
+    with login(*ADMIN):
+        client = MlflowClient(server.url)
+        experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
+        runs = {r.info.run_id: r.info.status for r in client.search_runs([experiment])}
+        versions = {v.version for v in client.search_model_versions(f"name = '{MODEL}'")}
+        aliases = dict(client.get_registered_model(MODEL).aliases or {})
+    return runs, versions, aliases
+
+
+def remote_objects(remote_dir: Path) -> set[str]:
+    return {str(p) for p in remote_dir.rglob("*") if p.is_file()}
+
+
+def one_line(result, code: int) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    return result.stderr.strip()
+
+
+def test_each_role_does_what_it_may_and_is_told_plainly_what_it_may_not(
+    team, server, cli, monkeypatch, remote_dir, tmp_path
+):
+    # the trainer trains and lists runs
+    as_user(monkeypatch, "trainer")
+    result = cli("train", "--epochs", "2", "--members", "2", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert cli("runs").exit_code == 0
+    # ... but may not register
+    before = admin_view(server)
+    line = one_line(cli("register", "--min-rmse", "5"), 10)
+    assert "user 'trainer'" in line and "registering run" in line
+    assert f"EDIT or MANAGE on registered model '{MODEL}'" in line
+    assert admin_view(server) == before
+
+    # the consumer lists runs, and may neither train nor register
+    as_user(monkeypatch, "consumer")
+    assert cli("runs").exit_code == 0
+    objects = remote_objects(remote_dir)
+    line = one_line(cli("train", "--epochs", "2", "--members", "2"), 10)
+    assert "user 'consumer'" in line and "starting a run" in line
+    assert f"EDIT on experiment '{EXPERIMENT}'" in line
+    line = one_line(cli("register", "--min-rmse", "5"), 10)
+    assert "user 'consumer'" in line and "registered model" in line
+    assert admin_view(server) == before  # no run, version or alias made
+    assert remote_objects(remote_dir) == objects  # nothing pushed
+
+    # the maintainer registers and moves the champion
+    as_user(monkeypatch, "maintainer")
+    result = cli("register", "--min-rmse", "5")
+    assert result.exit_code == 0, result.stderr
+    runs, versions, aliases = admin_view(server)
+    assert aliases == {"champion": "1"} and versions == {"1"}
+
+    # the consumer infers with it
+    as_user(monkeypatch, "consumer")
+    wines = tmp_path / "wines.csv"
+    wines.write_text("\n".join((team / "data" / "wine-quality.csv").read_text().splitlines()[:20]))
+    result = cli("infer", str(wines))
+    assert result.exit_code == 0, result.stderr
+    assert "Predicted 19 wines with wine-quality/1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "user, password, words",
+    [
+        ("consumer", "not-the-password", "refused the login of user 'consumer'"),
+        ("nobody", "whatever", "refused the login of user 'nobody'"),
+        (None, None, "requires a login: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"),
+    ],
+)
+def test_a_bad_login_is_one_line_of_its_own_kind(
+    team, server, cli, monkeypatch, user, password, words
+):
+    if user:
+        as_user(monkeypatch, user, password)
+    line = one_line(cli("runs"), 11)
+    assert words in line
+    if password:
+        assert password not in line
+
+
+def test_a_removed_user_is_told_so(team, server, cli, monkeypatch):
+    from mlflow.server import get_app_client
+
+    with login(*ADMIN):
+        get_app_client("basic-auth", tracking_uri=server.url).create_user("leaver", "leaver-Pw-881")
+    as_user(monkeypatch, "leaver", "leaver-Pw-881")
+    assert cli("runs").exit_code == 10  # known, but granted nothing on the experiment
+    with login(*ADMIN):
+        get_app_client("basic-auth", tracking_uri=server.url).delete_user("leaver")
+    assert "refused the login of user 'leaver'" in one_line(cli("runs"), 11)
+
+
+def test_credentials_come_from_the_projects_env_file(team, server, cli):
+    (team / ".env").write_text(
+        f"MLFLOW_TRACKING_USERNAME=consumer\nMLFLOW_TRACKING_PASSWORD={USERS['consumer']}\n"
+    )
+    result = cli("runs", "--json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_passwords_appear_nowhere(team, server, cli, monkeypatch, remote_dir, tmp_path):
+    """Every command above, then a scan of the store, the artifacts, the project and the
+    outputs for the passwords."""
+    outputs = []
+    for user, args in (
+        ("trainer", ["train", "--epochs", "2", "--members", "2"]),
+        ("trainer", ["-v", "runs"]),
+        ("consumer", ["-v", "register", "--min-rmse", "5"]),
+        ("consumer", ["train", "--epochs", "2"]),
+        ("maintainer", ["register", "--min-rmse", "5"]),
+        ("consumer", ["show"]),
+    ):
+        as_user(monkeypatch, user)
+        try:
+            result = cli(*args)
+            outputs.append(result.stdout + result.stderr)
+        except Exception as exc:  # -v lets the error through: its traceback is an output too
+            import traceback
+
+            outputs.append("".join(traceback.format_exception(exc)))
+    secrets = [password.encode() for password in (*USERS.values(), ADMIN[1])]
+    scanned = 0
+    for folder in (server.workdir, team, remote_dir):
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name != "basic_auth.ini":  # the admin's own config
+                content = path.read_bytes()
+                scanned += len(content)
+                for secret in secrets:
+                    assert secret not in content, f"{secret!r} in {path}"
+    for text in outputs:
+        for secret in secrets:
+            assert secret.decode() not in text
+    assert scanned > 100_000  # the store, the artifacts, the data and the model were read
