@@ -122,9 +122,11 @@ class ModelResolver:
             )
         return matches[0]
 
-    def version(self, model: Optional[str] = None) -> VersionRecord:
+    def version(
+        self, model: Optional[str] = None, hint: str = "see `wineq infer --interactive`"
+    ) -> VersionRecord:
         """The registered version `model` names (NAME@ALIAS, NAME/VERSION, a number;
-        default: the champion), or a NotFoundError saying how to register one."""
+        default: the champion), or a NotFoundError saying how to register one, or `hint`."""
         ref = parse_model_ref(model, self.model_name)
         try:
             if ref.version:
@@ -133,7 +135,7 @@ class ModelResolver:
         except NotFoundError as exc:
             raise NotFoundError(
                 f"model {ref} is not registered in {self.tracker.store.display}; "
-                "run `wineq register` (`wineq runs` lists the runs)"
+                f"run `wineq register`, or {hint}"
             ) from exc
 
     def source(self, model: Optional[str] = None, run_id: Optional[str] = None) -> ModelSource:

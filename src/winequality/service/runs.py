@@ -29,7 +29,9 @@ def show(tracker, resolver, target=None) -> RunDetail:
     default: the champion."""
     version = None
     if target is None or is_model_ref(target) or target == tracker.model_name:
-        version = resolver.version(None if target == tracker.model_name else target)
+        version = resolver.version(
+            None if target == tracker.model_name else target, hint="see `wineq runs`"
+        )
         if not version.run_id:
             raise NotFoundError(f"{version.label} names no run; it was not made by wineq")
         run = tracker.get_run(version.run_id)
@@ -39,7 +41,7 @@ def show(tracker, resolver, target=None) -> RunDetail:
         except NotFoundError:
             if not target.isdigit():
                 raise
-            version = resolver.version(target)  # a version number of 4 digits or more
+            version = resolver.version(target, hint="see `wineq runs`")  # 4+ digits
             run = tracker.get_run(version.run_id)
     else:
         run = _run_named(tracker, target)
