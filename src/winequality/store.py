@@ -31,6 +31,26 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+@contextmanager
+def _transfer_errors() -> Iterator[list[str]]:
+    """DVC's per-object transfer errors, kept for wineq's one-line message instead of
+    printed by DVC's own logging."""
+    reasons: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            exc = record.exc_info[1] if record.exc_info else None
+            reasons.append(_first_line(exc) if exc else record.getMessage())
+
+    logger = logging.getLogger("dvc_data")  # DVC's CLI set-up may give it a handler of its own
+    handlers, propagate = logger.handlers, logger.propagate
+    logger.handlers, logger.propagate = [Keep(logging.ERROR)], False
+    try:
+        yield reasons
+    finally:
+        logger.handlers, logger.propagate = handlers, propagate
+
+
 def _ignore_in_git(path: Path) -> None:
     """Make sure Git ignores `path` (through its folder's .gitignore, as `dvc add` would)."""
     ignore = path.parent / ".gitignore"
@@ -277,17 +297,21 @@ class ModelStore:
                 raise StoreError(
                     f"could not put {relpath} in the DVC cache {cache.path}: {exc.strerror}"
                 ) from exc
-            try:
-                result = repo.cloud.push([_md5_info(expected)], remote=name)
-            except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
-                raise StoreError(
-                    f"could not push {relpath} (md5 {expected}) to DVC remote {name!r}: "
-                    f"{_first_line(exc)}"
-                ) from exc
+            with _transfer_errors() as reasons:
+                try:
+                    result = repo.cloud.push([_md5_info(expected)], remote=name)
+                except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
+                    raise StoreError(
+                        f"could not push {relpath} (md5 {expected}) to DVC remote {name!r}: "
+                        f"{_first_line(exc)}"
+                    ) from exc
             if result.failed:
+                why = reasons[0] if reasons else "is it reachable?"
+                if "AccessDenied" in why or "Access Denied" in why:
+                    why = "access denied: these storage credentials may not write there"
                 raise StoreError(
                     f"could not push {relpath} (md5 {expected}) to DVC remote "
-                    f"{self._describe(repo, name)}; is it reachable?"
+                    f"{self._describe(repo, name)}: {why}"
                 )
             location = self._location(repo, name)
             return StoredFile(relpath, expected, f"{name} ({location['url']})", location=location)

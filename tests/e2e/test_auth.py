@@ -257,3 +257,118 @@ def test_passwords_appear_nowhere(team, server, cli, monkeypatch, remote_dir, tm
         for secret in secrets:
             assert secret.decode() not in text
     assert scanned > 100_000  # the store, the artifacts, the data and the model were read
+
+
+# ---------------------------------------------------------------- storage permissions
+
+
+@pytest.fixture(scope="module")
+def iam_s3(tmp_path_factory):
+    """moto's S3 server enforcing IAM: a writer and a read-only user, each with real keys.
+
+    moto checks signatures and policies once its first INITIAL_NO_AUTH_ACTION_COUNT
+    requests are spent: the set-up spends some, anonymous calls spend the rest."""
+    import json
+
+    import boto3
+
+    workdir = tmp_path_factory.mktemp("moto-iam")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start(
+        "moto S3 server (IAM enforced)",
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        workdir / "moto.log",
+        url,
+        http_ok(url + "/moto-api/"),
+        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "40"},
+    )
+    setup = {"endpoint_url": url, "region_name": "us-east-1"}
+    setup |= {"aws_access_key_id": "setup", "aws_secret_access_key": "setup"}
+    s3, iam = boto3.client("s3", **setup), boto3.client("iam", **setup)
+    s3.create_bucket(Bucket="wineq-team")
+    keys = {}
+    for user, actions in (
+        ("writer", ["s3:*"]),
+        ("reader", ["s3:GetObject", "s3:ListBucket", "s3:HeadObject"]),
+    ):
+        iam.create_user(UserName=user)
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}  # fmt: skip
+        iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        keys[user] = {
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    for _ in range(60):  # spend what is left of the unchecked requests
+        try:
+            s3.list_buckets()
+        except Exception:
+            break
+    else:
+        pytest.fail("moto never started to check credentials")
+    yield url, keys
+    server.stop()
+
+
+def test_read_only_storage_keys_infer_but_cannot_push_a_model(project, server, iam_s3, tmp_path):
+    import json
+    import subprocess
+
+    from conftest import GIT, run
+
+    endpoint, keys = iam_s3
+    run(["dvc", "remote", "add", "-d", "-f", "team", "s3://wineq-team/dvcstore"], project)
+    run(["dvc", "remote", "modify", "team", "endpointurl", endpoint], project)
+    run(["dvc", "push", "-q", "data.dvc"], project, env={**os.environ, **keys["writer"]})
+    run(GIT + ["commit", "-qam", "the team's S3 remote"], project)
+
+    def wineq(user: str, storage: str, *args: str, cwd: Path = project):
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLFLOW_"))},
+            **keys[storage],
+            "WINEQ_TRACKING_URI": server.url,
+            "MLFLOW_TRACKING_USERNAME": user,
+            "MLFLOW_TRACKING_PASSWORD": USERS[user],
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        }
+        return subprocess.run(
+            [str(BIN / "wineq"), *args], cwd=cwd, env=env, capture_output=True, text=True
+        )
+
+    trained = wineq("trainer", "writer", "train", "--epochs", "2", "--members", "2", "--json")
+    assert trained.returncode == 0, trained.stderr
+    run_id = json.loads(trained.stdout)["run_id"]
+    registered = wineq("maintainer", "reader", "register", "--min-rmse", "5", "--run-id", run_id)
+    assert registered.returncode == 0, registered.stderr
+    before = admin_view(server)
+
+    # a read-only key cannot push: the run ends FAILED, nothing is registered
+    refused = wineq("trainer", "reader", "train", "--epochs", "2", "--members", "2", "--seed", "5")
+    assert refused.returncode == 4, refused.stderr
+    assert refused.stderr.startswith("Error: could not push models/model.pt")
+    assert len(refused.stderr.splitlines()) == 1
+    runs, versions, aliases = admin_view(server)
+    failed = set(runs) - set(before[0])
+    assert len(failed) == 1 and runs[failed.pop()] == "FAILED"
+    assert (versions, aliases) == before[1:]
+
+    # ... and the consumer's read-only key infers, in a clone whose cache is empty
+    clone = tmp_path / "clone"
+    run(GIT + ["clone", "-q", str(project), str(clone)], tmp_path)
+    wines = tmp_path / "wines.csv"
+    wines.write_text(
+        "\n".join((project / "data" / "wine-quality.csv").read_text().splitlines()[:9])
+    )
+    inferred = wineq(
+        "consumer", "reader", "infer", str(wines), "-o", str(tmp_path / "p.csv"), cwd=clone
+    )
+    assert inferred.returncode == 0, inferred.stderr
+    assert "Predicted 8 wines with wine-quality/1" in inferred.stderr
+    for secret in (
+        keys["reader"]["AWS_SECRET_ACCESS_KEY"],
+        keys["writer"]["AWS_SECRET_ACCESS_KEY"],
+    ):
+        for output in (trained, registered, refused, inferred):
+            assert secret not in output.stdout + output.stderr
