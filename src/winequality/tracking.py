@@ -129,15 +129,15 @@ class ExperimentTracker:
         self.model_name = model_name
         self.timeout = timeout
         self.credentials = credentials or {}
-        """MLFLOW_TRACKING_* variables from settings (.env included); exported for MLflow."""
+        """MLFLOW_TRACKING_* login from settings (environment or .env); exported for MLflow."""
         self._client = None
         self._experiment_id: Optional[str] = None
 
     @property
-    def user(self) -> Optional[str]:
-        return self.credentials.get("MLFLOW_TRACKING_USERNAME") or os.environ.get(
-            "MLFLOW_TRACKING_USERNAME"
-        )
+    def who(self) -> str:
+        """The login as messages name it: the user, or the token."""
+        user = self.credentials.get("MLFLOW_TRACKING_USERNAME")
+        return f"user {user!r}" if user else "the login of MLFLOW_TRACKING_TOKEN"
 
     @contextmanager
     def _calls(self, doing: str, needs: str = "") -> Iterator[None]:
@@ -150,22 +150,19 @@ class ExperimentTracker:
         except MlflowException as exc:
             if exc.error_code == "PERMISSION_DENIED":
                 raise AccessDenied(
-                    f"user {self.user!r} lacks the permission for {doing} at MLflow "
+                    f"{self.who} lacks the permission for {doing} at MLflow "
                     f"{self.store.display}: it needs {needs or 'a permission not granted'}; "
                     "ask an admin of the server to grant it"
                 ) from None
             if exc.error_code == "UNAUTHENTICATED":
-                if not self.user and "MLFLOW_TRACKING_TOKEN" not in {
-                    **os.environ,
-                    **self.credentials,
-                }:
+                if not self.credentials:
                     raise NotAuthenticated(
                         f"MLflow {self.store.display} requires a login: set "
                         "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or "
                         "MLFLOW_TRACKING_TOKEN) in the environment or .env"
                     ) from None
                 raise NotAuthenticated(
-                    f"MLflow {self.store.display} refused the login of user {self.user!r} "
+                    f"MLflow {self.store.display} refused the login of {self.who} "
                     "(wrong password, or the user was removed); check "
                     "MLFLOW_TRACKING_PASSWORD in the environment or .env"
                 ) from None

@@ -366,9 +366,17 @@ def test_read_only_storage_keys_infer_but_cannot_push_a_model(project, server, i
     )
     assert inferred.returncode == 0, inferred.stderr
     assert "Predicted 8 wines with wine-quality/1" in inferred.stderr
-    for secret in (
-        keys["reader"]["AWS_SECRET_ACCESS_KEY"],
-        keys["writer"]["AWS_SECRET_ACCESS_KEY"],
-    ):
+    secrets = [keys[user]["AWS_SECRET_ACCESS_KEY"] for user in ("reader", "writer")]
+    secrets += [USERS["trainer"], USERS["maintainer"], USERS["consumer"]]
+    for secret in secrets:
         for output in (trained, registered, refused, inferred):
             assert secret not in output.stdout + output.stderr
+    scanned = 0
+    for folder in (server.workdir, project, clone):  # store, artifacts, DVC files, data
+        for path in folder.rglob("*"):
+            if path.is_file() and path.name != "basic_auth.ini":
+                content = path.read_bytes()
+                scanned += len(content)
+                for secret in secrets:
+                    assert secret.encode() not in content, f"a secret in {path}"
+    assert scanned > 100_000
