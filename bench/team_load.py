@@ -128,6 +128,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
 
+    os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"  # dvc, git hooks: the venv's
     base = Path(tempfile.mkdtemp(prefix="wineq-load-"))
     s3 = moto_s3(base)
     server = auth_server(base)
@@ -197,7 +198,7 @@ def main() -> None:
             recorded = client.get_run(run_id)
             tags, metrics = recorded.data.tags, recorded.data.metrics
             content = store.fetch(tags["wineq.model_path"], tags["wineq.model_md5"])
-            assert abs(rescore(fresh, content) - metrics["test_rmse"]) < 1e-6, run_id
+            assert abs(rescore(clones[0], content) - metrics["test_rmse"]) < 1e-6, run_id
             rescored += 1
         champion = client.get_model_version_by_alias("wine-quality", "champion")
         log = (base / "server.log").read_text(errors="replace")
