@@ -535,6 +535,8 @@ def runs(
         return
     title = f"experiment {experiment}" + (f", page {page}" if page > 1 else "")
     _print_table(_runs_table(found.runs, title))
+    if found.registry_hidden:
+        typer.echo(f"Registered versions not shown: {found.registry_hidden}", err=True)
     if found.more:
         typer.echo(f"More runs: wineq runs --limit {limit} --page {page + 1}", err=True)
 

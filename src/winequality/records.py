@@ -177,6 +177,8 @@ class RunsPage:
     page: int
     more: bool
     """Whether a next page may follow (MLflow cannot always tell at the exact end)."""
+    registry_hidden: Optional[str] = None
+    """Why the registered versions are not shown (the user may not read the registry)."""
 
 
 @dataclass(frozen=True)

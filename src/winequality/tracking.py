@@ -484,13 +484,15 @@ class ExperimentTracker:
 
     # ------------------------------------------------------------- registry
 
-    def versions(self) -> list[VersionRecord]:
-        """All versions of the registered model, newest first (empty if not registered)."""
+    def versions(self, doing: str = "", needs: str = "") -> list[VersionRecord]:
+        """All versions of the registered model, newest first (empty if not registered).
+
+        `doing` and `needs` name the action this listing is part of, for a refusal."""
         from mlflow.exceptions import MlflowException
 
         with self._calls(
-            f"listing versions of {self.model_name!r}",
-            f"READ on registered model {self.model_name!r}",
+            doing or f"listing versions of {self.model_name!r}",
+            needs or f"READ on registered model {self.model_name!r}",
         ):
             try:
                 model = self.client.get_registered_model(self.model_name)

@@ -66,7 +66,11 @@ def register(
             "other clone could use it; nothing registered — check the remote, then "
             "train again"
         )
-    for existing in tracker.versions():
+    existing_versions = tracker.versions(
+        f"registering run {run.run_id} as {tracker.model_name!r}",
+        f"EDIT or MANAGE on registered model {tracker.model_name!r}",
+    )
+    for existing in existing_versions:
         if existing.run_id == run.run_id:
             tracker.set_alias(existing.version)
             return Registration(tracker.version(existing.version), run, reused=True)

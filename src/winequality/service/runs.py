@@ -4,19 +4,25 @@ run (or registered version) whole."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Optional
 
-from winequality.errors import NotFoundError, UsageError, WineqError
+from winequality.errors import AccessDenied, NotFoundError, UsageError, WineqError
 from winequality.records import RMSE, RunDetail, RunsPage, RunSummary
 from winequality.resolve import is_model_ref
 
 
-def _labels(tracker) -> dict[str, list[str]]:
-    """run id -> the versions registered from it, as `v3@champion`."""
+def _labels(tracker) -> tuple[dict[str, list[str]], Optional[str]]:
+    """run id -> the versions registered from it, as `v3@champion`; and why they are not
+    shown when the server does not let this user read the registry (a trainer may not)."""
     registered: dict[str, list[str]] = {}
-    for version in tracker.versions():
+    try:
+        versions = tracker.versions()
+    except AccessDenied as exc:
+        return registered, str(exc)
+    for version in versions:
         label = f"v{version.version}" + "".join(f"@{a}" for a in version.aliases)
         registered.setdefault(version.run_id or "", []).append(label)
-    return registered
+    return registered, None
 
 
 def _is_run_prefix(target: str) -> bool:
@@ -52,7 +58,7 @@ def show(tracker, resolver, target=None) -> RunDetail:
     return RunDetail(
         run=run,
         version=version,
-        registered=_labels(tracker).get(run.run_id, []),
+        registered=_labels(tracker)[0].get(run.run_id, []),
         artifacts=artifacts,
         ui_url=tracker.ui_url(run),
         artifacts_unavailable=unavailable,
@@ -79,7 +85,7 @@ def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
     if page < 1:
         raise UsageError(f"--page {page}: must be at least 1")
     runs, more = tracker.runs_page(limit, page)
-    registered = _labels(tracker) if runs else {}
+    registered, hidden = _labels(tracker) if runs else ({}, None)
     summaries = []
     for run in runs:
         start = (
@@ -101,4 +107,4 @@ def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
                 registered=registered.get(run.run_id, []),
             )
         )
-    return RunsPage(summaries, page, more)
+    return RunsPage(summaries, page, more, registry_hidden=hidden)
