@@ -28,38 +28,12 @@ from pathlib import Path
 from harness import BIN, WINEQ, run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from services import free_port, http_ok, moto_s3, start  # noqa: E402
+from services import mlflow_auth_server, moto_s3  # noqa: E402
 
 ADMIN = ("admin", "load-admin-Secret-1")
 USERS = {"trainer": "load-trainer-Secret-2", "maintainer": "load-maint-Secret-3"}
 USERS["consumer"] = "load-consumer-Secret-4"
 S3_KEYS = {"AWS_ACCESS_KEY_ID": "load-key", "AWS_SECRET_ACCESS_KEY": "load-secret"}
-
-
-def auth_server(workdir: Path):
-    config = workdir / "basic_auth.ini"
-    config.write_text(
-        "[mlflow]\ndefault_permission = NO_PERMISSIONS\n"
-        f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
-        f"admin_username = {ADMIN[0]}\nadmin_password = {ADMIN[1]}\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-    )
-    port = free_port()
-    cmd = [
-        str(BIN / "mlflow"), "server", "--app-name", "basic-auth",
-        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-        "--default-artifact-root", str(workdir / "mlruns"),
-        "--host", "127.0.0.1", "--port", str(port),
-    ]  # fmt: skip
-    env = {
-        **os.environ,
-        "MLFLOW_AUTH_CONFIG_PATH": str(config),
-        "MLFLOW_FLASK_SERVER_SECRET_KEY": "bench-only",
-    }
-    url = f"http://127.0.0.1:{port}"
-    return start(
-        "mlflow server", cmd, workdir / "server.log", url, http_ok(url + "/health"), env=env
-    )
 
 
 def as_admin() -> dict:
@@ -131,7 +105,7 @@ def main() -> None:
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"  # dvc, git hooks: the venv's
     base = Path(tempfile.mkdtemp(prefix="wineq-load-"))
     s3 = moto_s3(base)
-    server = auth_server(base)
+    server = mlflow_auth_server(base / "server", ADMIN, workers=None)  # as teams run it
     try:
         import boto3
 
@@ -201,7 +175,7 @@ def main() -> None:
             assert abs(rescore(clones[0], content) - metrics["test_rmse"]) < 1e-6, run_id
             rescored += 1
         champion = client.get_model_version_by_alias("wine-quality", "champion")
-        log = (base / "server.log").read_text(errors="replace")
+        log = (base / "server" / "server.log").read_text(errors="replace")
         errors = len(re.findall(r'" 5\d\d ', log)) + log.count("Traceback")
         summary = {
             "trainers": args.trainers,

@@ -126,6 +126,47 @@ def mlflow_server(workdir: Path, backend_uri: str) -> Server:
     )
 
 
+def mlflow_auth_server(workdir: Path, admin: tuple[str, str], workers: Optional[int] = 1) -> Server:
+    """`mlflow server --app-name basic-auth` (MLflow's own authentication) on a SQLite store
+    in `workdir`, where no one may do anything they are not granted; `admin` is the first
+    user (name, password). `workers=None` keeps MLflow's default number of workers."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "basic_auth.ini"
+    config.write_text(
+        "[mlflow]\n"
+        "default_permission = NO_PERMISSIONS\n"
+        f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
+        f"admin_username = {admin[0]}\n"
+        f"admin_password = {admin[1]}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    port = free_port()
+    cmd = [
+        str(BIN / "mlflow"), "server", "--app-name", "basic-auth",
+        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
+        "--default-artifact-root", "./mlruns",
+        "--host", "127.0.0.1", "--port", str(port),
+        *(["--workers", str(workers)] if workers else []),
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "MLFLOW_AUTH_CONFIG_PATH": str(config),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-csrf-key",
+    }
+    url = f"http://127.0.0.1:{port}"
+    server = start(
+        "mlflow basic-auth server",
+        cmd,
+        workdir / "server.log",
+        url,
+        http_ok(url + "/health"),
+        cwd=workdir,
+        env=env,
+    )
+    server.workdir = workdir
+    return server
+
+
 def moto_s3(workdir: Path) -> Server:
     """moto's standalone S3 server, as DVC's own tests exercise S3."""
     port = free_port()

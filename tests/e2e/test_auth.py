@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from services import BIN, Server, free_port, http_ok, start
+from services import BIN, free_port, http_ok, mlflow_auth_server, start
 
 ADMIN = ("admin", "admin-Secret-4417")
 USERS = {
@@ -40,41 +40,6 @@ def login(user: str, password: str):
                 os.environ[name] = value
 
 
-def auth_server(workdir: Path) -> Server:
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "basic_auth.ini"
-    config.write_text(
-        "[mlflow]\n"
-        "default_permission = NO_PERMISSIONS\n"
-        f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
-        f"admin_username = {ADMIN[0]}\n"
-        f"admin_password = {ADMIN[1]}\n"
-        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
-    )
-    port = free_port()
-    cmd = [
-        str(BIN / "mlflow"), "server", "--app-name", "basic-auth",
-        "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-        "--default-artifact-root", "./mlruns",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-    ]  # fmt: skip
-    env = {
-        **os.environ,
-        "MLFLOW_AUTH_CONFIG_PATH": str(config),
-        "MLFLOW_FLASK_SERVER_SECRET_KEY": "tests-only-csrf-key",
-    }
-    url = f"http://127.0.0.1:{port}"
-    return start(
-        "mlflow basic-auth server",
-        cmd,
-        workdir / "server.log",
-        url,
-        http_ok(url + "/health"),
-        cwd=workdir,
-        env=env,
-    )
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The server, its three users and their permissions, made as an admin would."""
@@ -82,7 +47,7 @@ def server(tmp_path_factory):
     from mlflow.tracking import MlflowClient
 
     workdir = tmp_path_factory.mktemp("auth-server")
-    server = auth_server(workdir)
+    server = mlflow_auth_server(workdir, ADMIN)
     try:
         with login(*ADMIN):
             auth = get_app_client("basic-auth", tracking_uri=server.url)
@@ -100,7 +65,6 @@ def server(tmp_path_factory):
             ]
             for user, kind, resource, permission in grants:
                 auth.grant_user_permission(user, kind, resource, permission)
-        server.workdir = workdir
         yield server
     finally:
         server.stop()
