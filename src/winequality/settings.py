@@ -27,7 +27,7 @@ MODEL_FILE = "models/model.pt"
 class Settings(BaseSettings):
     """wineq configuration; each field is read from WINEQ_<FIELD> or the project's .env."""
 
-    model_config = SettingsConfigDict(env_prefix="WINEQ_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="WINEQ_", extra="ignore")
 
     project_dir: Path
     """The work tree: code, data.dvc, the DVC repository a run trains from."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+_TRANSFER_LOG = threading.Lock()
+
+
 @contextmanager
 def _transfer_errors() -> Iterator[list[str]]:
     """DVC's per-object transfer errors, kept for wineq's one-line message instead of
@@ -43,12 +47,13 @@ def _transfer_errors() -> Iterator[list[str]]:
             reasons.append(_first_line(exc) if exc else record.getMessage())
 
     logger = logging.getLogger("dvc_data")  # DVC's CLI set-up may give it a handler of its own
-    handlers, propagate = logger.handlers, logger.propagate
-    logger.handlers, logger.propagate = [Keep(logging.ERROR)], False
-    try:
-        yield reasons
-    finally:
-        logger.handlers, logger.propagate = handlers, propagate
+    with _TRANSFER_LOG:  # one swap at a time: the logger is the process's
+        handlers, propagate = logger.handlers, logger.propagate
+        logger.handlers, logger.propagate = [Keep(logging.ERROR)], False
+        try:
+            yield reasons
+        finally:
+            logger.handlers, logger.propagate = handlers, propagate
 
 
 def _ignore_in_git(path: Path) -> None:

@@ -217,7 +217,14 @@ class ExperimentTracker:
                 os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "1"
                 # wineq prints its own summary; MLflow would add a "View run" line to stdout
                 os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
-                # MLflow's client reads the login from the environment; .env's goes there too
+                # MLflow's client reads the login from the environment; .env's goes there
+                # too, and a login an earlier tracker of this process exported goes away
+                for name in (
+                    "MLFLOW_TRACKING_USERNAME",
+                    "MLFLOW_TRACKING_PASSWORD",
+                    "MLFLOW_TRACKING_TOKEN",
+                ):
+                    os.environ.pop(name, None)
                 os.environ.update(self.credentials)
                 self._check_server()
             from mlflow.tracking import MlflowClient
