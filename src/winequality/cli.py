@@ -279,16 +279,17 @@ def _runs_table(runs, title: str, numbered: bool = False):
             "" if r.epochs is None else str(r.epochs),
             "" if r.rmse is None else f"{r.rmse:.4f}",
             "" if r.mae is None else f"{r.mae:.4f}",
+            "" if r.coverage_80 is None else f"{r.coverage_80:.1%}",
             " ".join(r.registered),
         )
         for number, r in enumerate(runs, start=1)
     ]
     table = Table(title=title)
-    names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "registered")
+    names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "in 80%", "registered")
     if numbered:
         names = ("#", *names)
     for i, column in enumerate(names):
-        if column in ("#", "run", "epochs", "rmse", "mae"):  # never cut short when narrow
+        if column in ("#", "run", "epochs", "rmse", "mae", "in 80%"):  # never cut when narrow
             width = max([len(column), *(len(row[i]) for row in rows)])
             table.add_column(column, no_wrap=True, min_width=width)
         else:
@@ -406,12 +407,30 @@ def infer(
         None, "--color", help="red or white, for files without a color column."
     ),
     output: Optional[Path] = typer.Option(
-        None, "--output", "-o", help="Write the input plus predicted_quality here."
+        None,
+        "--output",
+        "-o",
+        help="Write the input plus predicted_quality, quality_low, quality_high, p_premium here.",
+    ),
+    interval: Optional[float] = typer.Option(
+        None,
+        "--interval",
+        help="Level of each wine's interval quality_low..quality_high: the share of true "
+        "scores it holds [default: 0.8, or WINEQ_INTERVAL].",
+    ),
+    premium: Optional[int] = typer.Option(
+        None,
+        "--premium",
+        help="p_premium is the chance of this score or more [default: 7, or WINEQ_PREMIUM].",
     ),
 ) -> None:
     """Predict quality with a registered model, using exactly the bytes it was registered with.
 
-    Example: wineq infer wines.csv --model wine-quality/1 --output predictions.csv
+    Each wine gets its predicted quality, an interval that holds its true score with the
+    stated probability (calibrated on wines the model never trained on) and the chance
+    that it is rated premium.
+
+    Example: wineq infer wines.csv --model wine-quality/1 --interval 0.9 --output predictions.csv
     """
     if interactive and file == "-":
         raise UsageError("--interactive reads its answer from standard input; give a file, not -")
@@ -451,6 +470,8 @@ def infer(
             # a fresh process looks the model up in a child while torch loads; after
             # --interactive, MLflow is loaded here already
             lookup="here" if interactive else "process",
+            interval=interval,
+            premium=premium,
         )
     finally:
         if progress is not None:
@@ -471,6 +492,18 @@ def infer(
     if result.output is not None:
         note += f" → {result.output}"
     typer.echo(note + ".", err=True)
+    if result.interval is not None:
+        typer.echo(
+            f"quality_low..quality_high holds the true score with {result.interval:.0%} "
+            f"probability; p_premium is the chance of quality {result.premium} or more.",
+            err=True,
+        )
+    else:
+        typer.echo(
+            f"{result.model.label} has no intervals or p_premium: it was saved before wineq "
+            "calibrated its models; a model trained now has them.",
+            err=True,
+        )
     if result.metrics:
         typer.echo(
             f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
@@ -499,9 +532,9 @@ def _print_predictions(frame, title: str) -> None:
     console = _console()
     table = table_of([str(c) for c in frame.columns], numbered=False)
     if console.is_terminal and _natural_width(console, table) > console.width:
-        from winequality.schema import COLOR, TARGET
+        from winequality.schema import COLOR, PREDICTION, TARGET, UNCERTAINTY
 
-        kept = [c for c in (COLOR, TARGET, "predicted_quality") if c in frame.columns]
+        kept = [c for c in (COLOR, TARGET, PREDICTION, *UNCERTAINTY) if c in frame.columns]
         table = table_of(kept, numbered=True)
         hidden = len(frame.columns) - len(kept)
         typer.echo(
@@ -518,6 +551,8 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List the experiment's runs, newest first, with test metrics and registered versions.
+
+    "in 80%" is the share of test wines whose true score fell inside their 80% interval.
 
     Example: wineq runs --limit 5 --page 2
     """
@@ -564,6 +599,36 @@ def _artifact_place(uri: str) -> str:
 
     parts = urlsplit(uri)
     return url2pathname(parts.path) if parts.scheme == "file" else uri
+
+
+def _print_coverage(console, metrics: dict[str, float]) -> None:
+    """How often the run's intervals held the true score, per group of test wines."""
+    from rich.table import Table
+
+    from winequality.calibration import LEVELS, coverage_rows
+
+    rows = coverage_rows(metrics)
+    if not rows:
+        return
+    tags = [round(level * 100) for level in LEVELS]
+    table = Table(title="true score inside the interval", title_justify="left")
+    table.add_column("test wines")
+    for tag in tags:
+        table.add_column(f"{tag}% interval", justify="right")
+    for label, _, found in rows:
+        table.add_row(label, *(f"{found[tag]:.1%}" for tag in tags))
+    notes = [
+        f"mean width {tag}%: {metrics[f'test_width_{tag}']:.2f}"
+        for tag in tags
+        if f"test_width_{tag}" in metrics
+    ]
+    if "test_brier_premium" in metrics:
+        notes.append(
+            f"p_premium Brier {metrics['test_brier_premium']:.4f} "
+            f"(training share alone: {metrics['test_brier_premium_baseline']:.4f})"
+        )
+    table.caption = "; ".join(notes)
+    console.print(table)
 
 
 def _print_detail(detail) -> None:
@@ -629,6 +694,7 @@ def _print_detail(detail) -> None:
     if "best_epoch" in run.metrics:
         metrics.caption = f"kept epoch {run.metrics['best_epoch']:.0f}"
     console.print(metrics)
+    _print_coverage(console, run.metrics)
 
     plots = [(path, size) for path, size in detail.artifacts if path.startswith("plots/")]
     where = _artifact_place(run.artifact_uri)

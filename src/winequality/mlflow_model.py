@@ -34,7 +34,12 @@ def read_pointer(text: str) -> dict:
 
 
 class WineQualityModel(mlflow.pyfunc.PythonModel):
-    """Predicted quality for a frame of wines (UCI column names, a `color` column)."""
+    """Predicted quality for a frame of wines (UCI column names, a `color` column), with
+    each wine's interval and chance of a premium score.
+
+    Params (MLflow's inference params): `interval`, the interval's level (default 0.8),
+    and `premium`, the score p_premium counts from (default 7).
+    """
 
     # The input is checked against the model's signature; MLflow's type-hint validation
     # would only repeat that, and it warns on every definition of this class without it.
@@ -54,8 +59,27 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
 
         from winequality import model as nn_model
         from winequality.data import validated_frame
-        from winequality.schema import PREDICTION
+        from winequality.schema import (
+            DEFAULT_INTERVAL,
+            DEFAULT_PREMIUM,
+            P_PREMIUM,
+            PREDICTION,
+            QUALITY_HIGH,
+            QUALITY_LOW,
+            checked_level,
+            checked_premium,
+        )
 
+        params = params or {}
+        level = checked_level(float(params.get("interval", DEFAULT_INTERVAL)), "interval")
+        premium = checked_premium(int(params.get("premium", DEFAULT_PREMIUM)), "premium")
         frame = validated_frame(pd.DataFrame(model_input), "the input frame")
-        predicted = nn_model.predict(self._net, nn_model.frame_inputs(frame))
-        return pd.DataFrame({PREDICTION: np.round(predicted, 4)})
+        found = nn_model.predict_with_intervals(
+            self._net, nn_model.frame_inputs(frame), level, premium
+        )
+        out = pd.DataFrame({PREDICTION: np.round(found.quality, 4)})
+        if found.low is not None:  # a model saved before calibration gives the quality alone
+            out[QUALITY_LOW] = np.round(found.low, 2)
+            out[QUALITY_HIGH] = np.round(found.high, 2)
+            out[P_PREMIUM] = np.round(found.p_premium, 3)
+        return out

@@ -19,10 +19,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from winequality.calibration import SIGNS, Calibration
+from winequality.calibration import fit as fit_calibration
 from winequality.params import TrainParams
 from winequality.schema import COLOR, FEATURES
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 BLOCK = 32  # wines per block of the nearest-neighbour search
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
@@ -90,6 +92,11 @@ class Regressor(nn.Module):
         self.register_buffer("memory_x", torch.zeros(0, n_inputs))
         self.register_buffer("memory_y", torch.zeros(0))
         self.register_buffer("blend", torch.ones(()))
+        # Interval calibration (calibration.py), fitted on the validation wines; none yet.
+        self.register_buffer("calib_weights", torch.zeros(1 + len(SIGNS), dtype=torch.float64))
+        self.register_buffer("calib_residuals", torch.zeros(0, dtype=torch.float64))
+        self.register_buffer("calib_floor", torch.zeros((), dtype=torch.float64))
+        self._calibration: Optional[Calibration] = None
         self.frequencies = frequencies
         self.embedding = embedding if frequencies else 0
         if frequencies:
@@ -141,8 +148,8 @@ class Regressor(nn.Module):
                 h = torch.relu(h)
         return h.squeeze(-1) + self.target_mean
 
-    def neighbour_mean(self, x: torch.Tensor) -> torch.Tensor:
-        """Distance-weighted mean quality of the `neighbours` nearest remembered wines.
+    def nearest(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(index, distance) of the `neighbours` nearest remembered wines, each (batch, k).
 
         Exact, but pruned: the memory is cut into blocks of `BLOCK` wines, and the k
         nearest lie in the k blocks whose nearest wine is nearest, so only those are
@@ -159,8 +166,16 @@ class Regressor(nn.Module):
         part_best, position = candidates.flatten(1).topk(k, dim=1, largest=False)
         index = blocks.gather(1, position // BLOCK) * BLOCK + position % BLOCK
         sq_best = part_best + (query * query).sum(dim=1, keepdim=True)
-        weight = (sq_best.clamp_min(0).sqrt() + 1e-6) ** -self.neighbour_power
-        return (weight * self.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
+        return index, sq_best.clamp_min(0).sqrt()
+
+    def _neighbour_weights(self, distance: torch.Tensor) -> torch.Tensor:
+        weight = (distance + 1e-6) ** -self.neighbour_power
+        return weight / weight.sum(dim=1, keepdim=True)
+
+    def neighbour_mean(self, x: torch.Tensor) -> torch.Tensor:
+        """Distance-weighted mean quality of the `neighbours` nearest remembered wines."""
+        index, distance = self.nearest(x)
+        return (self._neighbour_weights(distance) * self.memory_y[index]).sum(dim=1)
 
     def _blocked_memory(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The memory padded to whole blocks, and its squared norms (+inf for padding)."""
@@ -184,6 +199,45 @@ class Regressor(nn.Module):
         if self.neighbours and len(self.memory_y):
             return self.blend * network + (1 - self.blend) * self.neighbour_mean(x)
         return network
+
+    def forward_with_signs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The prediction and each wine's signs of doubt (batch, 3), in `calibration.SIGNS`
+        order: the members' spread, the neighbours' spread in quality, their mean distance.
+
+        Signs a model cannot give (one member, no neighbours) are 0.
+        """
+        members = self.forward_members(x)
+        network = members.mean(dim=0)
+        signs = torch.zeros(len(x), 3)
+        signs[:, 0] = members.std(dim=0, correction=0)
+        if self.neighbours and len(self.memory_y):
+            index, distance = self.nearest(x)
+            weight = self._neighbour_weights(distance)
+            found = self.memory_y[index]
+            mean = (weight * found).sum(dim=1)
+            signs[:, 1] = (weight * (found - mean.unsqueeze(1)) ** 2).sum(dim=1).sqrt()
+            signs[:, 2] = distance.mean(dim=1)
+            return self.blend * network + (1 - self.blend) * mean, signs
+        return network, signs
+
+    def calibrate(self, calibration: Calibration) -> None:
+        self.calib_weights = torch.as_tensor(calibration.weights, dtype=torch.float64)
+        self.calib_residuals = torch.as_tensor(calibration.residuals, dtype=torch.float64)
+        self.calib_floor.fill_(calibration.floor)
+        self._calibration = None
+
+    @property
+    def calibration(self) -> Optional[Calibration]:
+        """The fitted interval calibration; None for a model saved before there was one."""
+        if not len(self.calib_residuals):
+            return None
+        if self._calibration is None:
+            self._calibration = Calibration(
+                self.calib_weights.numpy().copy(),
+                self.calib_residuals.numpy().copy(),
+                float(self.calib_floor),
+            )
+        return self._calibration
 
 
 @contextmanager
@@ -262,10 +316,9 @@ def fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    if config.neighbours and len(xv):
-        # Choose the blend on the validation wines, remembering only the fitting wines;
-        # then remember every training wine.
-        with torch.no_grad():
+    with torch.no_grad():
+        if config.neighbours and len(xv):
+            # Choose the blend on the validation wines, remembering only the fitting wines.
             network = model.forward_members(xv).mean(dim=0)
             model.remember(xt, yt)
             neighbours = model.neighbour_mean(xv)
@@ -273,7 +326,15 @@ def fit(
             gap = (network - neighbours).double()
             blend = float(gap @ (yv - neighbours).double()) / max(float(gap @ gap), 1e-12)
             model.blend.fill_(min(max(blend, 0.0), 1.0))
-            model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))
+        if len(xv) >= 2:
+            # Intervals are calibrated on the validation wines as the blend saw them (their
+            # own scores not remembered), so no wine vouches for itself.
+            predicted, signs = model.forward_with_signs(xv)
+            model.calibrate(
+                fit_calibration(predicted.clamp(0.0, 10.0).numpy(), yv.numpy(), signs.numpy())
+            )
+        if config.neighbours and len(xv):
+            model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))  # then every wine
     history.blend = float(model.blend)
     return model, history
 
@@ -315,6 +376,53 @@ def predict(model: Regressor, inputs: np.ndarray, batch: int = 512) -> np.ndarra
     return out
 
 
+@dataclass
+class Predictions:
+    """Predicted quality per wine, and where the model is calibrated, how sure it is."""
+
+    quality: np.ndarray
+    low: Optional[np.ndarray] = None
+    high: Optional[np.ndarray] = None
+    p_premium: Optional[np.ndarray] = None
+
+
+def predict_with_scale(
+    model: Regressor, inputs: np.ndarray, batch: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """(quality, scale) of each row: the prediction and the error the calibrated model
+    expects on it (calibration.Calibration.scale). The model must be calibrated."""
+    calibration = model.calibration
+    if calibration is None:
+        raise ValueError("the model has no interval calibration (saved before wineq had them)")
+    _keep_freed_memory()
+    quality = np.empty(len(inputs), dtype=np.float64)
+    signs = np.empty((len(inputs), len(SIGNS)), dtype=np.float64)
+    with torch.inference_mode():
+        for start in range(0, len(inputs), batch):
+            x = torch.as_tensor(inputs[start : start + batch], dtype=torch.float32)
+            predicted, found = model.forward_with_signs(x)
+            quality[start : start + batch] = predicted.clamp(0.0, 10.0).numpy()
+            signs[start : start + batch] = found.numpy()
+    return quality, calibration.scale(signs)
+
+
+def predict_with_intervals(
+    model: Regressor, inputs: np.ndarray, level: float, premium: int, batch: int = 512
+) -> Predictions:
+    """Quality, the interval at `level` and P(quality ≥ `premium`) for each row of `inputs`.
+
+    A model saved before intervals existed gives the quality alone (`low` etc. None).
+    A ValueError when `level` is above what the calibration supports.
+    """
+    calibration = model.calibration
+    if calibration is None:
+        return Predictions(predict(model, inputs, batch))
+    calibration.half_width(level)  # a level the calibration cannot support fails first
+    quality, scale = predict_with_scale(model, inputs, batch)
+    low, high = calibration.interval(quality, scale, level)
+    return Predictions(quality, low, high, calibration.p_at_least(quality, scale, premium))
+
+
 def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
     """Serialise weights, scaler and feature schema: only tensors, numbers and strings."""
     bundle = {
@@ -339,12 +447,12 @@ def from_bytes(content: bytes) -> Regressor:
     """Rebuild a model from `to_bytes` output without unpickling any code.
 
     Older formats still load, so models registered with them keep predicting exactly as
-    they did: 3 (network only, before the nearest-neighbour blend) and 4 (neighbours
-    weighted by 1 / distance).
+    they did: 3 (network only, before the nearest-neighbour blend), 4 (neighbours
+    weighted by 1 / distance) and 5 (before interval calibration: no intervals).
     """
     bundle = torch.load(io.BytesIO(content), weights_only=True)
     version = bundle.get("format_version")
-    if version not in (3, 4, FORMAT_VERSION) or bundle.get("features") != FEATURES:
+    if version not in (3, 4, 5, FORMAT_VERSION) or bundle.get("features") != FEATURES:
         raise ValueError("model file has an unknown format or feature schema")
     if bundle.get("log_features") != LOG_FEATURES:
         raise ValueError("model file was trained with another feature transform")
@@ -354,6 +462,10 @@ def from_bytes(content: bytes) -> Regressor:
         state.setdefault("memory_x", torch.zeros(0, n_inputs))
         state.setdefault("memory_y", torch.zeros(0))
         state.setdefault("blend", torch.ones(()))
+    if version < 6:  # no interval calibration yet
+        state.setdefault("calib_weights", torch.zeros(1 + len(SIGNS), dtype=torch.float64))
+        state.setdefault("calib_residuals", torch.zeros(0, dtype=torch.float64))
+        state.setdefault("calib_floor", torch.zeros((), dtype=torch.float64))
     model = Regressor(
         n_inputs,
         tuple(bundle["hidden"]),
@@ -365,6 +477,7 @@ def from_bytes(content: bytes) -> Regressor:
     )
     model.memory_x = torch.empty_like(state["memory_x"])
     model.memory_y = torch.empty_like(state["memory_y"])
+    model.calib_residuals = torch.empty_like(state["calib_residuals"])
     model.load_state_dict(state)
     model.eval()
     return model

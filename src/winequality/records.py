@@ -155,6 +155,10 @@ class InferResult:
     metrics: Optional[dict[str, float]]
     output: Optional[Path]
     frame: Optional[object] = None  # the predictions, when neither a file nor a stream was given
+    interval: Optional[float] = None
+    """The level of the intervals given; None when the model has none (saved before them)."""
+    premium: Optional[int] = None
+    """p_premium is P(quality ≥ premium); None when the model has no calibration."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,8 @@ class RunSummary:
     rmse: Optional[float]
     mae: Optional[float]
     registered: list[str]
+    coverage_80: Optional[float] = None
+    """Share of test wines whose true score is inside their 80% interval (calibrated runs)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

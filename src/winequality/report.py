@@ -15,10 +15,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from winequality.calibration import LEVELS, coverage_rows
 from winequality.files import write_atomic
 from winequality.params import TrainParams
 from winequality.records import TEST_METRICS
-from winequality.schema import COLOR, COLORS, FEATURES, PREDICTION, TARGET
+from winequality.schema import (
+    COLOR,
+    COLORS,
+    DEFAULT_INTERVAL,
+    DEFAULT_PREMIUM,
+    FEATURES,
+    P_PREMIUM,
+    PREDICTION,
+    QUALITY_HIGH,
+    QUALITY_LOW,
+    TARGET,
+)
 from winequality.settings import DATA_FILE
 
 ERROR = "error"
@@ -42,6 +54,8 @@ class Evaluation:
     lineage: dict[str, str] = field(default_factory=dict)
     """data_md5, git_commit, git_dirty, split_seed, n_train, n_val, n_test, model_path,
     model_md5, dvc_remote, mlflow_model_id, dvc_experiment: whatever is known."""
+    reliability: list[dict] = field(default_factory=list)
+    """p_premium's reliability table on the test wines (calibration.reliability)."""
 
 
 def predictions_table(test: pd.DataFrame) -> pd.DataFrame:
@@ -158,14 +172,61 @@ def plot_error_by_quality(e: Evaluation, path: Path) -> Path:
     return path
 
 
+def plot_calibration(e: Evaluation, path: Path) -> Path:
+    """Left: p_premium's reliability (predicted against observed); right: interval coverage."""
+    figure = _figure(10.4, 4.4)
+    left, right = figure.subplots(1, 2)
+    table = pd.DataFrame(e.reliability)
+    premium = int(e.lineage.get("premium", 7))
+    left.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+    if not table.empty:
+        left.plot(table["predicted"], table["observed"], "o-", color="#9b1d3a", label="wineq")
+        for row in table.itertuples(index=False):
+            left.annotate(
+                f"{row.wines}", (row.predicted, row.observed), textcoords="offset points",
+                xytext=(4, -10), fontsize=7,
+            )  # fmt: skip
+    share = e.metrics.get("test_brier_premium_baseline")
+    left.set(
+        xlabel=f"predicted P(quality ≥ {premium})",
+        ylabel="observed share",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=f"p_premium on test wines (n per bin); Brier {e.metrics.get('test_brier_premium', math.nan):.3f}"
+        + (f" vs {share:.3f}" if share is not None else ""),
+    )
+    left.grid(alpha=0.3)
+    left.legend(loc="upper left")
+    rows = coverage_rows(e.metrics)
+    positions = np.arange(len(rows))
+    for offset, (level, colour) in zip(
+        (-0.2, 0.2), zip(LEVELS, ("#4c72b0", "#dd8452"), strict=True), strict=True
+    ):
+        tag = round(level * 100)
+        right.bar(
+            positions + offset, [found[tag] for _, _, found in rows], width=0.4,
+            color=colour, label=f"{tag}% interval",
+        )  # fmt: skip
+        right.axhline(level, color=colour, linestyle="--", linewidth=1)
+    right.set_xticks(positions, [label for label, _, _ in rows], fontsize=8)
+    right.set(ylim=(0, 1), ylabel="share of true scores inside", title="Interval coverage")
+    right.grid(alpha=0.3, axis="y")
+    right.legend(loc="lower left")
+    figure.savefig(path)
+    return path
+
+
 def draw_plots(e: Evaluation, folder: Path) -> list[Path]:
     """The run's plots as PNG files in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [
+    plots = [
         plot_loss(e, folder / "loss.png"),
         plot_predicted_vs_true(e, folder / "predicted_vs_true.png"),
         plot_error_by_quality(e, folder / "error_by_quality.png"),
     ]
+    if e.reliability:
+        plots.append(plot_calibration(e, folder / "calibration.png"))
+    return plots
 
 
 # ------------------------------------------------------------------ text
@@ -224,6 +285,7 @@ def describe(e: Evaluation) -> str:
             f"`{lin.get('dvc_baseline', '?')[:12]}`)."
         )
     lines += ["", "**Held-out test metrics**", "", metrics_table(e.metrics, counts), ""]
+    lines += calibration_text(e)
     rare = rare_levels(e)
     if rare:
         lines += ["**Rare quality levels** (few wines to learn from):", ""]
@@ -247,10 +309,53 @@ def describe(e: Evaluation) -> str:
             )
         lines += ["```", ""]
     lines.append(
-        "Plots: `plots/` (loss by epoch, predicted against true, error by quality); "
-        "every test wine with its prediction: `test_predictions.json`."
+        "Plots: `plots/` (loss by epoch, predicted against true, error by quality, "
+        "calibration); every test wine with its prediction, interval and p_premium: "
+        "`test_predictions.json`."
     )
     return "\n".join(lines)
+
+
+def calibration_text(e: Evaluation) -> list[str]:
+    """Markdown lines: interval coverage per group, widths, p_premium's Brier score."""
+    rows = coverage_rows(e.metrics)
+    if not rows:
+        return []
+    levels = [round(level * 100) for level in LEVELS]
+    lines = [
+        "**How sure** (intervals and p_premium calibrated on the validation wines, "
+        "scored on the test wines):",
+        "",
+        "| test wines | " + " | ".join(f"inside {tag}% interval" for tag in levels) + " |",
+        "|---" * (len(levels) + 1) + "|",
+    ]
+    for label, _, found in rows:
+        lines.append(f"| {label} | " + " | ".join(f"{found[t]:.1%}" for t in levels) + " |")
+    widths = ", ".join(
+        f"{tag}%: {e.metrics[f'test_width_{tag}']:.2f}" for tag in levels
+        if f"test_width_{tag}" in e.metrics
+    )  # fmt: skip
+    lines += ["", f"Mean interval width: {widths}."]
+    if "test_brier_premium" in e.metrics:
+        premium = e.lineage.get("premium", "7")
+        lines.append(
+            f"p_premium = P(quality ≥ {premium}): Brier score "
+            f"{e.metrics['test_brier_premium']:.4f} against "
+            f"{e.metrics['test_brier_premium_baseline']:.4f} for always saying the training "
+            "share of premium wines (lower is better)."
+        )
+    if e.reliability:
+        lines += [
+            "",
+            "| p_premium bin | wines | mean p_premium | observed share |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['bin']} | {r['wines']} | {r['predicted']:.3f} | {r['observed']:.3f} |"
+            for r in e.reliability
+        ]
+    lines.append("")
+    return lines
 
 
 def model_description(name: str) -> str:
@@ -263,7 +368,11 @@ def model_description(name: str) -> str:
             "",
             f"- **Inputs**: {', '.join(FEATURES)} (numbers, as in the UCI files) and "
             f"`{COLOR}` (`red` or `white`).",
-            f"- **Output**: `{PREDICTION}` (a number; the scores are whole numbers).",
+            f"- **Output**: `{PREDICTION}` (a number; the scores are whole numbers), "
+            f"`{QUALITY_LOW}`..`{QUALITY_HIGH}` (an interval holding the true score with "
+            f"the probability of the `interval` param, default {DEFAULT_INTERVAL}) and "
+            f"`{P_PREMIUM}` (the chance of a score of the `premium` param or more, "
+            f"default {DEFAULT_PREMIUM}).",
             "- **Bytes**: in DVC, never in MLflow. Each version's tags `wineq.model_path`, "
             "`wineq.model_md5` and `wineq.dvc_remote` name exactly the bytes that earned "
             "its metrics; its run holds the params, metrics, plots and lineage.",
@@ -332,6 +441,10 @@ def write_stage_files(e: Evaluation, folder: Path) -> list[Path]:
         ].to_csv(index=False),
         plots / "error_by_quality.csv": error_by_quality(e.test).round(6).to_csv(index=False),
     }
+    if e.reliability:
+        written[plots / "reliability.csv"] = (
+            pd.DataFrame(e.reliability).round(6).to_csv(index=False)
+        )
     for path, text in written.items():
         write_atomic(path, text.encode())
     return list(written)

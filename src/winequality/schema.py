@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
-from winequality.errors import DataError
+from winequality.errors import DataError, UsageError
 
 FEATURES = [
     "fixed acidity",
@@ -30,7 +30,27 @@ TARGET = "quality"
 COLOR = "color"
 COLORS = ("red", "white")
 PREDICTION = "predicted_quality"
+QUALITY_LOW = "quality_low"
+QUALITY_HIGH = "quality_high"
+P_PREMIUM = "p_premium"
+UNCERTAINTY = (QUALITY_LOW, QUALITY_HIGH, P_PREMIUM)
+"""The columns of a calibrated model's output after PREDICTION: its interval and the
+chance of a premium score (models saved before calibration give PREDICTION alone)."""
+DEFAULT_INTERVAL = 0.8  # the interval's level, unless WINEQ_INTERVAL or --interval say otherwise
+DEFAULT_PREMIUM = 7  # p_premium is P(quality ≥ this)
 STDIN_NAME = "<stdin>"
+
+
+def checked_level(interval: float, flag: str = "--interval") -> float:
+    if not 0 < interval < 1:
+        raise UsageError(f"{flag} {interval:g}: give a level between 0 and 1, e.g. 0.9 for 90%")
+    return interval
+
+
+def checked_premium(premium: int, flag: str = "--premium") -> int:
+    if not 1 <= premium <= 10:
+        raise UsageError(f"{flag} {premium}: give a whole quality score from 1 to 10, e.g. 7")
+    return premium
 
 
 def separator_of(header: str, name: str) -> str:
@@ -108,12 +128,13 @@ class WineInput:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def prediction_header(self) -> bytes:
-        """The output's header: the input's, plus the prediction column quoted as its last
+    def prediction_header(self, columns: tuple[str, ...] = (PREDICTION,)) -> bytes:
+        """The output's header: the input's, plus the prediction columns quoted as its last
         column is (UCI quotes every name; a plain CSV quotes none)."""
         last = self.header.rsplit(self.sep.encode(), 1)[-1].strip()
         quote = b'"' if last.startswith(b'"') else b""
-        return self.header + self.sep.encode() + quote + PREDICTION.encode() + quote
+        sep = self.sep.encode()
+        return self.header + b"".join(sep + quote + c.encode() + quote for c in columns)
 
 
 def open_wines(

@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from winequality.errors import ConfigError
+from winequality.schema import DEFAULT_INTERVAL, DEFAULT_PREMIUM
 
 UCI_BASE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/"
 
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
     oversubscribe the cores. The network is small: one thread trains as fast as two."""
     split_seed: int = Field(20091, ge=0)
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
+    interval: float = Field(DEFAULT_INTERVAL, gt=0, lt=1)
+    """Level of the interval `wineq infer` gives each wine (quality_low to quality_high):
+    the share of true scores it holds, calibrated on wines the model never trained on."""
+    premium: int = Field(DEFAULT_PREMIUM, ge=1, le=10)
+    """The score from which a wine counts as premium: `p_premium` is P(quality ≥ premium),
+    and each run reports how well calibrated that chance is."""
 
     def mlflow_credentials(self) -> dict[str, str]:
         """The credentials given, as the environment variables MLflow's client reads."""

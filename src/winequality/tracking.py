@@ -316,14 +316,27 @@ class ExperimentTracker:
         import mlflow.pyfunc
         from mlflow.entities import LoggedModelOutput
         from mlflow.models import ModelSignature
-        from mlflow.types import ColSpec, Schema
+        from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
         import winequality
-        from winequality.schema import COLOR, FEATURES, PREDICTION
+        from winequality.schema import (
+            COLOR,
+            DEFAULT_INTERVAL,
+            DEFAULT_PREMIUM,
+            FEATURES,
+            PREDICTION,
+            UNCERTAINTY,
+        )
 
         signature = ModelSignature(
             inputs=Schema([ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]),
-            outputs=Schema([ColSpec("double", PREDICTION)]),
+            outputs=Schema([ColSpec("double", c) for c in (PREDICTION, *UNCERTAINTY)]),
+            params=ParamSchema(
+                [
+                    ParamSpec("interval", "double", DEFAULT_INTERVAL),
+                    ParamSpec("premium", "long", DEFAULT_PREMIUM),
+                ]
+            ),
         )
         with tempfile.TemporaryDirectory(prefix="wineq-model-") as tmp:
             work = Path(tmp)

@@ -10,6 +10,8 @@ import pytest
 from conftest import HEADER, synthetic_wines
 from winequality.data import FEATURES
 
+PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
+
 
 @pytest.fixture
 def champion(project, cli):
@@ -35,9 +37,13 @@ def test_uci_format_with_quality_reports_errors_and_writes_output(
     written = pd.read_csv(out, sep=";")
     original = pd.read_csv(uci_file, sep=";")
     assert len(written) == len(original) == 22
-    assert list(written.columns) == FEATURES + ["quality", "predicted_quality"]
+    assert list(written.columns) == FEATURES + ["quality", *PREDICTED]
     assert written["alcohol"].tolist() == original["alcohol"].tolist()  # order kept
     assert written["predicted_quality"].between(0, 10).all()
+    assert (written["quality_low"] <= written["predicted_quality"]).all()
+    assert (written["predicted_quality"] <= written["quality_high"]).all()
+    assert written["p_premium"].between(0, 1, inclusive="neither").all()
+    assert "quality_low..quality_high holds the true score with 80% probability" in result.stderr
 
 
 def test_comma_csv_without_quality_piped_gives_csv(champion, cli, uci_file, tmp_path):
@@ -48,7 +54,7 @@ def test_comma_csv_without_quality_piped_gives_csv(champion, cli, uci_file, tmp_
     result = cli("infer", comma)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0].endswith(",color,predicted_quality") and len(lines) == 1 + len(frame)
+    assert lines[0].endswith(",color," + ",".join(PREDICTED)) and len(lines) == 1 + len(frame)
     assert "Against the quality column" not in result.stderr
 
 
@@ -60,9 +66,9 @@ def test_output_is_each_input_line_verbatim_plus_the_prediction(champion, cli, t
     result = cli("infer", path)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == header + ";predicted_quality"
-    assert [line.rsplit(";", 1)[0] for line in lines[1:]] == rows  # blank line skipped
-    assert all(0 <= float(line.rsplit(";", 1)[1]) <= 10 for line in lines[1:])
+    assert lines[0] == header + "".join(f";{name}" for name in PREDICTED)
+    assert [line.rsplit(";", 4)[0] for line in lines[1:]] == rows  # blank line skipped
+    assert all(0 <= float(line.rsplit(";", 4)[1]) <= 10 for line in lines[1:])
 
 
 def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, uci_file):
@@ -79,7 +85,8 @@ def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, u
         cli("infer", "-", "--color", "red", input=uci_file.read_text()).stdout,
     ]
     assert outputs[0].startswith('"fixed acidity";')
-    assert outputs[0].splitlines()[0].endswith(';"quality";"predicted_quality"')  # one style
+    quoted = ";".join(f'"{name}"' for name in PREDICTED)
+    assert outputs[0].splitlines()[0].endswith(f';"quality";{quoted}')  # one style
     assert all(output == outputs[0] for output in outputs)  # the question went to stderr
 
 

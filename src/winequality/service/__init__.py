@@ -95,7 +95,7 @@ class WineService:
         """Predict quality for every wine in `wines` with exactly the registered bytes.
 
         The options are those of `service.infer.infer` (model, run_id, color, output,
-        stream, on_chunk, keep, lookup). `lookup="process"` resolves the model in a child
+        stream, on_chunk, keep, lookup, interval, premium). `lookup="process"` resolves the model in a child
         process while torch loads here (what `wineq infer` does); `"here"`, the default,
         resolves it in this process.
         """

@@ -17,7 +17,18 @@ from winequality.errors import DataError, UsageError
 from winequality.files import atomic_file, binary_sink
 from winequality.records import InferResult, ModelSource
 from winequality.resolve import parse_model_ref
-from winequality.schema import COLORS, PREDICTION, TARGET, open_wines
+from winequality.schema import (
+    COLORS,
+    P_PREMIUM,
+    PREDICTION,
+    QUALITY_HIGH,
+    QUALITY_LOW,
+    TARGET,
+    UNCERTAINTY,
+    checked_level,
+    checked_premium,
+    open_wines,
+)
 from winequality.settings import Settings
 
 LOOKUPS = ("process", "here")
@@ -44,10 +55,23 @@ def _start_lookup(lookup: str, settings: Settings, resolver: Callable, model, ru
     return _LookupHere(resolver(), model, run_id)
 
 
-def _with_column(lines: list[bytes], values, sep: str) -> bytes:
-    """The lines, each ending in `sep` and its value to 4 decimals, newline-terminated."""
-    column = [f"{sep}{v:.4f}\n".encode() for v in values.tolist()]
-    return b"".join(line + value for line, value in zip(lines, column, strict=True))
+def _with_columns(lines: list[bytes], predicted, sep: str) -> bytes:
+    """The lines, each followed by its predictions, newline-terminated: the quality to 4
+    decimals, then (a calibrated model's) interval to 2 and p_premium to 3."""
+    if predicted.low is None:
+        added = [f"{sep}{q:.4f}\n" for q in predicted.quality.tolist()]
+    else:
+        added = [
+            f"{sep}{q:.4f}{sep}{lo:.2f}{sep}{hi:.2f}{sep}{p:.3f}\n"
+            for q, lo, hi, p in zip(
+                predicted.quality.tolist(),
+                predicted.low.tolist(),
+                predicted.high.tolist(),
+                predicted.p_premium.tolist(),
+                strict=True,
+            )
+        ]
+    return b"".join(line + value.encode() for line, value in zip(lines, added, strict=True))
 
 
 def infer(
@@ -63,6 +87,8 @@ def infer(
     on_chunk: Optional[Callable[[int, int], None]] = None,
     keep: Optional[int] = None,
     lookup: str = "here",
+    interval: Optional[float] = None,
+    premium: Optional[int] = None,
 ) -> InferResult:
     """Predict quality for every wine in `wines` (a path or a binary stream).
 
@@ -72,11 +98,16 @@ def infer(
     stream; with neither, the result's frame holds the wines and predictions: all of
     them, or the first `keep` (memory stays flat however long the file is).
     `on_chunk(rows, bytes_read)` is called after each chunk, for progress.
+
+    A calibrated model also gives each wine its interval at level `interval` and
+    P(quality ≥ `premium`) (defaults: the settings'); an older model, the quality alone.
     """
     if lookup not in LOOKUPS:
         raise UsageError(f"lookup {lookup!r}: use one of {', '.join(LOOKUPS)}")
     if color is not None and color not in COLORS:
         raise UsageError(f"--color {color!r}: use red or white")
+    level = checked_level(settings.interval if interval is None else interval)
+    premium = checked_premium(settings.premium if premium is None else premium)
     if model is not None and not run_id:
         parse_model_ref(model, settings.model_name)  # a malformed reference fails here, at once
     with open_wines(wines, color) as source:  # a wrong header fails here, before any lookup
@@ -91,6 +122,13 @@ def infer(
             net = nn_model.from_bytes(content)
         except ValueError as exc:
             raise DataError(f"{chosen.label}: {exc}") from exc
+        calibration = net.calibration
+        if calibration is not None:
+            try:
+                calibration.half_width(level)
+            except ValueError as exc:
+                raise UsageError(f"--interval for {chosen.label}: {exc}") from None
+        columns = (PREDICTION, *UNCERTAINTY) if calibration is not None else (PREDICTION,)
 
         import numpy as np
         import pandas as pd
@@ -103,7 +141,10 @@ def infer(
             rows, sq, ab, labelled, collected = 0, 0.0, 0.0, True, []
             for chunk in chunks:
                 frame = chunk.frame
-                predicted = nn_model.predict(net, nn_model.frame_inputs(frame))
+                found = nn_model.predict_with_intervals(
+                    net, nn_model.frame_inputs(frame), level, premium
+                )
+                predicted = found.quality
                 if TARGET in frame:
                     error = predicted - frame[TARGET].to_numpy(dtype=np.float64)
                     sq += float(np.sum(error**2))
@@ -112,10 +153,14 @@ def infer(
                     labelled = False
                 if sink is not None:
                     if rows == 0:
-                        sink.write(source.prediction_header() + b"\n")
-                    sink.write(_with_column(chunk.lines, predicted, source.sep))
+                        sink.write(source.prediction_header(columns) + b"\n")
+                    sink.write(_with_columns(chunk.lines, found, source.sep))
                 elif keep is None or rows < keep:
                     frame[PREDICTION] = np.round(predicted, 4)
+                    if found.low is not None:
+                        frame[QUALITY_LOW] = np.round(found.low, 2)
+                        frame[QUALITY_HIGH] = np.round(found.high, 2)
+                        frame[P_PREMIUM] = np.round(found.p_premium, 3)
                     collected.append(frame if keep is None else frame.iloc[: keep - rows])
                 rows += len(frame)
                 if on_chunk is not None:
@@ -133,4 +178,13 @@ def infer(
             rows, sq, ab, labelled, collected = predict_all(None)
     metrics = {"rmse": (sq / rows) ** 0.5, "mae": ab / rows} if labelled and rows else None
     frame = pd.concat(collected, ignore_index=True) if collected else None
-    return InferResult(chosen, rows, metrics, output, frame)
+    calibrated = calibration is not None
+    return InferResult(
+        chosen,
+        rows,
+        metrics,
+        output,
+        frame,
+        interval=level if calibrated else None,
+        premium=premium if calibrated else None,
+    )

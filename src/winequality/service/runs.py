@@ -105,6 +105,7 @@ def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
                 rmse=run.metrics.get(RMSE),
                 mae=run.metrics.get("test_mae"),
                 registered=registered.get(run.run_id, []),
+                coverage_80=run.metrics.get("test_coverage_80"),
             )
         )
     return RunsPage(summaries, page, more, registry_hidden=hidden)

@@ -13,7 +13,7 @@ from typing import Optional
 from winequality.errors import Interrupted, StoreError, UsageError, WineqError
 from winequality.params import VAL_FRACTION, TrainParams
 from winequality.records import TAG_PREFIX, TrainResult
-from winequality.schema import COLOR, COLORS, PREDICTION
+from winequality.schema import COLOR, COLORS, P_PREMIUM, PREDICTION, QUALITY_HIGH, QUALITY_LOW
 from winequality.settings import DATA_FILE, MODEL_FILE, Settings
 
 # What DVC's experiments change in a work tree without changing the code: the params
@@ -145,6 +145,7 @@ def train(
     """
     import numpy as np
 
+    from winequality import calibration as calibrate
     from winequality import model as nn_model
     from winequality import report
     from winequality.data import (
@@ -178,6 +179,8 @@ def train(
         "n_train": len(train_idx),
         "n_val": len(val_idx),
         "n_test": len(test),
+        "interval": settings.interval,
+        "premium": settings.premium,
     }
     tags = {
         "mlflow.source.name": "wineq train",
@@ -214,7 +217,11 @@ def train(
             net, history = nn_model.fit(
                 x[train_idx], y[train_idx], x[val_idx], y[val_idx], params, on_epoch
             )
-            predicted = nn_model.predict(net, x[test])
+            calibration = net.calibration  # None only without 2 validation wines
+            if calibration is not None:
+                predicted, scale = nn_model.predict_with_scale(net, x[test])
+            else:
+                predicted = nn_model.predict(net, x[test])
         metrics = {
             f"test_{k}": v for k, v in nn_model.regression_metrics(y[test], predicted).items()
         }
@@ -226,11 +233,26 @@ def train(
                     metrics[f"test_{k}_{colour}"] = v
         metrics["best_epoch"] = history.best_epoch
         metrics["blend"] = history.blend
+        test_wines = frame.iloc[test][[*FEATURES, COLOR, TARGET]].reset_index(drop=True)
+        test_wines[PREDICTION] = np.round(predicted, 6)
+        reliability_table: list[dict] = []
+        if calibration is not None:
+            premium_share = float(np.mean(y[train_idx] >= settings.premium))
+            found = calibrate.evaluate(
+                calibration, y[test], predicted, scale, colours, settings.premium, premium_share
+            )
+            metrics.update({f"test_{k}": v for k, v in found.items()})
+            low, high = calibration.interval(predicted, scale, settings.interval)
+            p_premium = calibration.p_at_least(predicted, scale, settings.premium)
+            test_wines[QUALITY_LOW] = np.round(low, 4)
+            test_wines[QUALITY_HIGH] = np.round(high, 4)
+            test_wines[P_PREMIUM] = np.round(p_premium, 4)
+            reliability_table = calibrate.reliability(
+                p_premium, (y[test] >= settings.premium).astype(float)
+            )
         tracker.log_metrics(
             run_id, {"train_loss": history.train_loss, "val_loss": history.val_loss}, metrics
         )
-        test_wines = frame.iloc[test][[*FEATURES, COLOR, TARGET]].reset_index(drop=True)
-        test_wines[PREDICTION] = np.round(predicted, 6)
         evaluation = report.Evaluation(
             run_id=run_id,
             params=params,
@@ -239,6 +261,7 @@ def train(
             best_epoch=history.best_epoch,
             test=test_wines,
             metrics=metrics,
+            reliability=reliability_table,
             lineage={
                 **{k.removeprefix(TAG_PREFIX): v for k, v in tags.items() if k.startswith(TAG_PREFIX)},
                 **{k: str(v) for k, v in logged.items()},
