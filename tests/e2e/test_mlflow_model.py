@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -21,7 +22,7 @@ import mlflow, pandas as pd
 model = mlflow.pyfunc.load_model(sys.argv[1])
 frame = pd.read_csv(sys.argv[2], sep=";")
 frame[frame.columns[:11]] = frame[frame.columns[:11]].astype(float)  # MLflow: int64 is no double
-print(json.dumps(model.predict(frame)["predicted_quality"].tolist()))
+print(json.dumps(model.predict(frame).to_dict(orient="list")))
 """
 
 
@@ -53,10 +54,26 @@ def wines(tmp_path) -> Path:
     return path
 
 
+OUTPUT = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
+
+
 def wineq_predictions(cli, wines: Path, out: Path) -> list[float]:
-    result = cli("infer", wines, "--output", out)
+    return wineq_output(cli, wines, out)["predicted_quality"]
+
+
+def wineq_output(cli, wines: Path, out: Path, *options: str) -> dict[str, list[float]]:
+    result = cli("infer", wines, "--output", out, *options)
     assert result.exit_code == 0, result.stderr
-    return pd.read_csv(out, sep=";")["predicted_quality"].tolist()
+    return pd.read_csv(out, sep=";")[OUTPUT].to_dict(orient="list")
+
+
+def assert_same_output(found: dict, expected: dict) -> None:
+    """The quality to the bit; the interval and p_premium to the decimals they are given
+    with (the file formats them, MLflow rounds them)."""
+    assert list(found) == OUTPUT
+    assert found["predicted_quality"] == expected["predicted_quality"]
+    for name in OUTPUT[1:]:
+        assert np.allclose(found[name], expected[name], rtol=0, atol=0.0051), name
 
 
 def load_elsewhere(folder: Path, project: Path, uri: str, wines: Path, **env):
@@ -108,8 +125,10 @@ def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
     inputs = mlmodel.signature.inputs.to_dict()
     assert [c["name"] for c in inputs][-1] == "color" and inputs[0]["type"] == "double"
     assert mlmodel.signature.outputs.to_dict() == [
-        {"name": "predicted_quality", "type": "double", "required": True}
+        {"name": name, "type": "double", "required": True} for name in OUTPUT
     ]
+    params = {p["name"]: p for p in mlmodel.signature.params.to_dict()}
+    assert (params["interval"]["default"], params["premium"]["default"]) == (0.8, 7)
     files = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*")}
     assert not any(name.endswith("model.pt") for name in files)  # the bytes stay in DVC
     assert max(files.values()) < 100_000
@@ -122,13 +141,13 @@ def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
 def test_mlflow_loads_it_inside_and_outside_a_clone_with_wineqs_predictions(
     project, cli, registered, wines, tmp_path
 ):
-    expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
+    expected = wineq_output(cli, wines, tmp_path / "out.csv")
     inside = load_elsewhere(project / "sub", project, "models:/wine-quality@champion", wines)
     assert inside.returncode == 0, inside.stderr
-    assert json.loads(inside.stdout) == expected
+    assert_same_output(json.loads(inside.stdout), expected)
     outside = load_elsewhere(tmp_path / "empty", project, "models:/wine-quality@champion", wines)
     assert outside.returncode == 0, outside.stderr
-    assert json.loads(outside.stdout) == expected
+    assert_same_output(json.loads(outside.stdout), expected)
     md5 = tracker_for(project).version("1").lineage["model_md5"]
     cached = list((tmp_path / "empty" / "cache" / "wineq" / "dvc").rglob(md5[2:]))
     assert len(cached) == 1  # fetched from the recorded remote into the machine's cache
@@ -175,7 +194,8 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
 
     from services import BIN, free_port, http_ok, start
 
-    expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
+    expected = wineq_output(cli, wines, tmp_path / "out.csv")
+    at_90 = wineq_output(cli, wines, tmp_path / "out90.csv", "--interval", "0.9")
     folder = tmp_path / "deploy"
     folder.mkdir()
     port = free_port()
@@ -199,20 +219,23 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
     try:
         frame = pd.read_csv(wines, sep=";")
         frame[frame.columns[:11]] = frame[frame.columns[:11]].astype(float)
+        split = json.loads(frame.to_json(orient="split", index=False))
         bodies = {
-            "application/json": json.dumps(
-                {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
+            ("application/json", "default"): json.dumps({"dataframe_split": split}).encode(),
+            ("text/csv", "default"): frame.to_csv(index=False).encode(),
+            # MLflow's inference params: the interval's level, per request
+            ("application/json", "0.9"): json.dumps(
+                {"dataframe_split": split, "params": {"interval": 0.9}}
             ).encode(),
-            "text/csv": frame.to_csv(index=False).encode(),
         }
-        for content_type, body in bodies.items():
+        for (content_type, level), body in bodies.items():
             request = urllib.request.Request(
                 f"{server.url}/invocations", data=body, headers={"Content-Type": content_type}
             )
             with urllib.request.urlopen(request, timeout=60) as response:
                 answer = json.loads(response.read())
-            predicted = [row["predicted_quality"] for row in answer["predictions"]]
-            assert predicted == expected, content_type
+            found = pd.DataFrame(answer["predictions"]).to_dict(orient="list")
+            assert_same_output(found, at_90 if level == "0.9" else expected)
     finally:
         server.stop()
 
@@ -230,11 +253,16 @@ spark = (
     .config("spark.sql.shuffle.partitions", "2")
     .getOrCreate()
 )
-udf = mlflow.pyfunc.spark_udf(spark, "models:/wine-quality@champion", result_type="double")
+udf = mlflow.pyfunc.spark_udf(
+    spark,
+    "models:/wine-quality@champion",
+    result_type="predicted_quality double, quality_low double, quality_high double, p_premium double",
+)
 wines = spark.read.csv(sys.argv[1], sep=";", header=True, inferSchema=True)
 wines = wines.select(*[col(f"`{c}`").cast("double").alias(c) for c in FEATURES], COLOR)
-scored = wines.withColumn("predicted_quality", udf(*FEATURES, COLOR))
-print(json.dumps([row["predicted_quality"] for row in scored.collect()]))
+scored = wines.withColumn("wineq", udf(*FEATURES, COLOR)).select("wineq.*")
+rows = scored.collect()
+print(json.dumps({name: [row[name] for row in rows] for name in scored.columns}))
 spark.stop()
 """
 
@@ -242,7 +270,7 @@ spark.stop()
 def test_spark_scores_a_csv_with_wineqs_predictions(project, cli, registered, wines, tmp_path):
     """Batch scoring with MLflow's spark_udf on a local Spark session, as on a cluster: a
     process of its own, so Spark's JVM ends with it."""
-    expected = wineq_predictions(cli, wines, tmp_path / "out.csv")
+    expected = wineq_output(cli, wines, tmp_path / "out.csv")
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
@@ -257,7 +285,7 @@ def test_spark_scores_a_csv_with_wineqs_predictions(project, cli, registered, wi
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == expected
+    assert_same_output(json.loads(done.stdout.strip().splitlines()[-1]), expected)
 
 
 def test_a_version_registered_before_mlflow_models_still_serves_wineq(

@@ -80,7 +80,11 @@ class Recorder:
         self._record("infer", wines, **kwargs)
         self.read = wines.read() if hasattr(wines, "read") else None
         source = ModelSource("wine-quality/1", RUN_IDS[0], "models/model.pt", "0" * 32)
+        if self.calibrated:
+            return InferResult(source, 0, None, None, None, interval=0.9, premium=6)
         return InferResult(source, 0, None, None, None)
+
+    calibrated = True
 
 
 @pytest.fixture
@@ -261,6 +265,25 @@ def test_infer_looks_the_model_up_in_a_child_process(cli, service, tmp_path):
     assert name == "infer" and given == wines
     assert kwargs["lookup"] == "process" and kwargs["model"] == "wine-quality/1"
     assert kwargs["color"] == "red" and kwargs["stream"] is not None  # piped: CSV to stdout
+
+
+def test_infer_passes_the_level_and_premium_and_says_what_they_mean(cli, service):
+    result = cli("infer", "-", "--interval", "0.9", "--premium", "6", input="a;b\n")
+    assert result.exit_code == 0, result.stderr
+    [(_, _, kwargs)] = service.calls
+    assert (kwargs["interval"], kwargs["premium"]) == (0.9, 6)
+    assert (
+        "quality_low..quality_high holds the true score with 90% probability; p_premium is "
+        "the chance of quality 6 or more." in result.stderr
+    )
+
+
+def test_infer_with_a_model_from_before_intervals_says_it_has_none(cli, service):
+    service.calibrated = False
+    result = cli("infer", "-", input="a;b\n")
+    assert result.exit_code == 0, result.stderr
+    assert service.calls[0][2]["interval"] is None  # the settings' level, decided in the service
+    assert "wine-quality/1 has no intervals or p_premium: it was saved before" in result.stderr
 
 
 def test_infer_dash_reads_standard_input(cli, service):
