@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality screenshots clean
+.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals screenshots clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -46,7 +46,7 @@ lint: venv
 
 check: lint test
 
-bench: bench-speed bench-serving bench-quality  ## every benchmark: speed, serving, model quality
+bench: bench-speed bench-serving bench-quality bench-intervals  ## every benchmark: speed, serving, model quality, intervals
 
 bench-speed: venv  ## start-up, fetch, listing, training and inference against their baselines
 	$(BIN)/python bench/speed.py "$(UCI)"
@@ -59,6 +59,9 @@ screenshots: venv  ## re-make docs/img from a real run (Chromium, npm, the UCI f
 
 bench-quality: venv  ## wineq's model against the paper and scikit-learn, same folds
 	$(BIN)/python bench/quality.py "$(UCI)"
+
+bench-intervals: venv  ## coverage, width and p_premium calibration against extra trees, same folds
+	$(BIN)/python bench/intervals.py "$(UCI)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ MLflow and DVC already. Both go through `resolve.ModelResolver`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
@@ -58,20 +59,35 @@ def _start_lookup(lookup: str, settings: Settings, resolver: Callable, model, ru
 def _with_columns(lines: list[bytes], predicted, sep: str) -> bytes:
     """The lines, each followed by its predictions, newline-terminated: the quality to 4
     decimals, then (a calibrated model's) interval to 2 and p_premium to 3."""
+    import numpy as np
+
     if predicted.low is None:
         added = [f"{sep}{q:.4f}\n" for q in predicted.quality.tolist()]
     else:
+        # Bounds lie in 0-10 and p_premium in 0-1, so each of their values is one of 1,001
+        # strings: looked up, not formatted (twice as fast on 1M wines), and rounded as
+        # numpy rounds (np.round), as the MLflow Model's output is.
+        hundredths, thousandths = _fixed_point(sep)
         added = [
-            f"{sep}{q:.4f}{sep}{lo:.2f}{sep}{hi:.2f}{sep}{p:.3f}\n"
+            f"{sep}{q:.4f}{hundredths[lo]}{hundredths[hi]}{thousandths[p]}"
             for q, lo, hi, p in zip(
                 predicted.quality.tolist(),
-                predicted.low.tolist(),
-                predicted.high.tolist(),
-                predicted.p_premium.tolist(),
+                np.rint(predicted.low * 100).astype(np.int64).tolist(),
+                np.rint(predicted.high * 100).astype(np.int64).tolist(),
+                np.rint(predicted.p_premium * 1000).astype(np.int64).tolist(),
                 strict=True,
             )
         ]
     return b"".join(line + value.encode() for line, value in zip(lines, added, strict=True))
+
+
+@functools.cache
+def _fixed_point(sep: str) -> tuple[list[str], list[str]]:
+    """`sep` + each of 0.00-10.00, and `sep` + each of 0.000-1.000 + newline."""
+    return (
+        [f"{sep}{i // 100}.{i % 100:02d}" for i in range(1001)],
+        [f"{sep}{i // 1000}.{i % 1000:03d}\n" for i in range(1001)],
+    )
 
 
 def infer(
