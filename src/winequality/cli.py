@@ -627,8 +627,9 @@ def _print_coverage(console, metrics: dict[str, float]) -> None:
             f"p_premium Brier {metrics['test_brier_premium']:.4f} "
             f"(training share alone: {metrics['test_brier_premium_baseline']:.4f})"
         )
-    table.caption = "; ".join(notes)
     console.print(table)
+    for note in notes:
+        console.print(f"  {note}", markup=False, soft_wrap=True)
 
 
 def _print_detail(detail) -> None:
