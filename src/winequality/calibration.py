@@ -10,9 +10,12 @@ fitted on the validation wines, never on wines the intervals are later scored on
 
 The validation wines' residuals divided by their scale are kept, sorted. Then
 - the interval at level α is prediction ± q·scale, q being the conformal quantile of the
-  absolute normalised residuals (split conformal prediction with a normalised score:
-  for wines exchangeable with the validation wines, at least α of true scores fall
-  inside, whatever the model's errors look like);
+  absolute normalised residuals (split conformal prediction with a normalised score).
+  Its textbook guarantee (at least α of true scores inside, for wines exchangeable with
+  the validation wines) holds only approximately here: the same validation wines also
+  chose the best epoch, the neighbour blend and the scale's weights, and at prediction
+  time the neighbour memory holds them too. How close it comes is measured, not assumed
+  (each run's test metrics, bench/intervals.py);
 - P(quality ≥ t) is the share of normalised residuals r for which prediction + r·scale
   reaches t - ½ (scores are whole numbers): a conformal predictive distribution.
 """
@@ -29,6 +32,7 @@ SIGNS = ("ensemble_spread", "neighbour_spread", "neighbour_distance")
 LEVELS = (0.8, 0.9)  # the levels whose coverage a run reports
 RARE_LOW, RARE_HIGH = 4, 8  # scores at or below / at or above these are rare
 FLOOR_SHARE = 0.05  # no wine's scale below this share of the mean absolute error
+MIN_CALIBRATION_WINES = 9  # the fewest validation wines that support a 90% interval
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,19 @@ class Calibration:
         """Expected error of each wine from its signs, shape (n, len(SIGNS))."""
         return np.maximum(self.weights[0] + signs @ self.weights[1:], self.floor)
 
+    def supports(self, level: float) -> bool:
+        return 0 < level < 1 and self._rank(level) <= self.wines
+
+    def _rank(self, level: float) -> int:
+        # the 1e-9 keeps (n + 1)·level, exact in decimals, from rounding up a whole rank
+        return math.ceil((self.wines + 1) * level - 1e-9)
+
     def half_width(self, level: float) -> float:
         """The conformal quantile: the ceil((n + 1)·level)-th smallest |residual|."""
-        rank = math.ceil((self.wines + 1) * level)
-        if not 0 < level < 1 or rank > self.wines:
+        if not 0 < level < 1:
+            raise ValueError(f"an interval's level is between 0 and 1, not {level:g}")
+        rank = self._rank(level)
+        if rank > self.wines:
             raise ValueError(
                 f"an interval at {level:g} needs more than {self.wines} calibration wines; "
                 f"use a level of at most {math.floor(self.max_level * 1000) / 1000:g}"
@@ -78,7 +91,8 @@ class Calibration:
         """
         needed = (quality - 0.5 - predicted) / scale
         reaching = self.wines - np.searchsorted(self.residuals, needed, side="left")
-        return (reaching + 0.5) / (self.wines + 1)
+        # a wine the model could not score (NaN) gets no probability, not a confident one
+        return np.where(np.isfinite(needed), (reaching + 0.5) / (self.wines + 1), np.nan)
 
 
 def _non_negative_fit(design: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -186,8 +200,12 @@ def evaluate(
     metrics: dict[str, float] = {}
     groups = scopes(true, colours)
     for level in LEVELS:
-        low, high = calibration.interval(predicted, scale, level)
         tag = f"{round(level * 100)}"
+        if not calibration.supports(level):  # too few calibration wines for this level
+            metrics.update({f"coverage_{tag}{suffix}": math.nan for suffix in groups})
+            metrics[f"width_{tag}"] = math.nan
+            continue
+        low, high = calibration.interval(predicted, scale, level)
         for suffix, mask in groups.items():
             metrics[f"coverage_{tag}{suffix}"] = coverage(true[mask], low[mask], high[mask])
         metrics[f"width_{tag}"] = float(np.mean(high - low))

@@ -494,7 +494,7 @@ def infer(
     typer.echo(note + ".", err=True)
     if result.interval is not None:
         typer.echo(
-            f"quality_low..quality_high holds the true score with {result.interval:.0%} "
+            f"quality_low..quality_high holds the true score with {result.interval * 100:g}% "
             f"probability; p_premium is the chance of quality {result.premium} or more.",
             err=True,
         )

@@ -206,6 +206,11 @@ def _parse(name: str, content: bytes, sep: str) -> pd.DataFrame:
         raise DataError(f"{name} is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
 
 
+# No wine measures more than this in any column (the largest UCI value is 440); larger
+# numbers are typos or another file's columns, and overflow the model's float32 maths.
+LARGEST_VALUE = 1_000_000
+
+
 def _bad_value(name: str, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int):
     position = int(np.flatnonzero(mask)[0])
     value = frame[column].iloc[position]
@@ -225,9 +230,19 @@ def _check_values(
             if bad.any():
                 raise _bad_value(name, frame, column, bad, first_row)
             frame[column] = numeric
-        bad = ~np.isfinite(frame[column].to_numpy(dtype=float))
+        numbers = frame[column].to_numpy(dtype=float)
+        bad = ~np.isfinite(numbers)
         if bad.any():
             raise _bad_value(name, frame, column, bad, first_row)
+        huge = np.abs(numbers) > LARGEST_VALUE
+        if huge.any():
+            position = int(np.flatnonzero(huge)[0])
+            row = first_row + position
+            raise DataError(
+                f"{name}: column {column!r}, row {row} (line {row + 1}) has "
+                f"{str(frame[column].iloc[position])!r}, beyond any measurement of a wine "
+                f"(at most {LARGEST_VALUE:,.0f} in size); check the file's units and columns"
+            )
     if COLOR in frame:
         colours = frame[COLOR].astype(str).str.strip().str.lower()
         bad = ~colours.isin(COLORS).to_numpy()

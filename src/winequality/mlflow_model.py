@@ -56,9 +56,12 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None):
         import numpy as np
         import pandas as pd
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
         from winequality import model as nn_model
         from winequality.data import validated_frame
+        from winequality.errors import UsageError
         from winequality.schema import (
             DEFAULT_INTERVAL,
             DEFAULT_PREMIUM,
@@ -71,8 +74,18 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
         )
 
         params = params or {}
-        level = checked_level(float(params.get("interval", DEFAULT_INTERVAL)), "interval")
-        premium = checked_premium(int(params.get("premium", DEFAULT_PREMIUM)), "premium")
+        try:
+            level = checked_level(float(params.get("interval", DEFAULT_INTERVAL)), "interval")
+            premium = params.get("premium", DEFAULT_PREMIUM)
+            if float(premium) != int(premium):
+                raise UsageError(f"premium {premium}: give a whole quality score, e.g. 7")
+            premium = checked_premium(int(premium), "premium")
+            calibration = self._net.calibration
+            if calibration is not None and not calibration.supports(level):
+                calibration.half_width(level)  # raises, saying the highest level
+        except (UsageError, ValueError) as exc:
+            # the scoring server answers a bad request, not an internal error
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
         frame = validated_frame(pd.DataFrame(model_input), "the input frame")
         found = nn_model.predict_with_intervals(
             self._net, nn_model.frame_inputs(frame), level, premium

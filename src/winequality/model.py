@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from winequality.calibration import SIGNS, Calibration
+from winequality.calibration import MIN_CALIBRATION_WINES, SIGNS, Calibration
 from winequality.calibration import fit as fit_calibration
 from winequality.params import TrainParams
 from winequality.schema import COLOR, FEATURES
@@ -96,7 +96,7 @@ class Regressor(nn.Module):
         self.register_buffer("calib_weights", torch.zeros(1 + len(SIGNS), dtype=torch.float64))
         self.register_buffer("calib_residuals", torch.zeros(0, dtype=torch.float64))
         self.register_buffer("calib_floor", torch.zeros((), dtype=torch.float64))
-        self._calibration: Optional[Calibration] = None
+        self._calibration: Optional[tuple] = None  # (buffers key, Calibration)
         self.frequencies = frequencies
         self.embedding = embedding if frequencies else 0
         if frequencies:
@@ -169,13 +169,15 @@ class Regressor(nn.Module):
         return index, sq_best.clamp_min(0).sqrt()
 
     def _neighbour_weights(self, distance: torch.Tensor) -> torch.Tensor:
-        weight = (distance + 1e-6) ** -self.neighbour_power
-        return weight / weight.sum(dim=1, keepdim=True)
+        """Unnormalised weights of the neighbours found: 1 / distance**power."""
+        return (distance + 1e-6) ** -self.neighbour_power
 
     def neighbour_mean(self, x: torch.Tensor) -> torch.Tensor:
         """Distance-weighted mean quality of the `neighbours` nearest remembered wines."""
         index, distance = self.nearest(x)
-        return (self._neighbour_weights(distance) * self.memory_y[index]).sum(dim=1)
+        weight = self._neighbour_weights(distance)
+        # sum(w·y) / sum(w), in this order: saved models keep predicting to the last bit
+        return (weight * self.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
 
     def _blocked_memory(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The memory padded to whole blocks, and its squared norms (+inf for padding)."""
@@ -213,9 +215,10 @@ class Regressor(nn.Module):
             index, distance = self.nearest(x)
             weight = self._neighbour_weights(distance)
             found = self.memory_y[index]
-            mean = (weight * found).sum(dim=1)
+            total = weight.sum(dim=1)
+            mean = (weight * found).sum(dim=1) / total  # exactly as neighbour_mean
             # the weighted variance as E[y²] - E[y]²: one pass less on every batch
-            variance = (weight * found * found).sum(dim=1) - mean * mean
+            variance = (weight * found * found).sum(dim=1) / total - mean * mean
             signs = torch.stack([spread, variance.clamp_min(0).sqrt(), distance.mean(dim=1)], 1)
             return self.blend * network + (1 - self.blend) * mean, signs
         return network, torch.stack([spread, torch.zeros_like(spread), torch.zeros_like(spread)], 1)
@@ -224,20 +227,22 @@ class Regressor(nn.Module):
         self.calib_weights = torch.as_tensor(calibration.weights, dtype=torch.float64)
         self.calib_residuals = torch.as_tensor(calibration.residuals, dtype=torch.float64)
         self.calib_floor.fill_(calibration.floor)
-        self._calibration = None
 
     @property
     def calibration(self) -> Optional[Calibration]:
         """The fitted interval calibration; None for a model saved before there was one."""
         if not len(self.calib_residuals):
             return None
-        if self._calibration is None:
-            self._calibration = Calibration(
-                self.calib_weights.numpy().copy(),
-                self.calib_residuals.numpy().copy(),
+        buffers = (self.calib_weights, self.calib_residuals, self.calib_floor)
+        key = tuple((t.data_ptr(), t._version, tuple(t.shape)) for t in buffers)
+        if self._calibration is None or self._calibration[0] != key:
+            found = Calibration(
+                self.calib_weights.double().numpy().copy(),
+                self.calib_residuals.double().numpy().copy(),
                 float(self.calib_floor),
             )
-        return self._calibration
+            self._calibration = (key, found)
+        return self._calibration[1]
 
 
 @contextmanager
@@ -326,7 +331,7 @@ def fit(
             gap = (network - neighbours).double()
             blend = float(gap @ (yv - neighbours).double()) / max(float(gap @ gap), 1e-12)
             model.blend.fill_(min(max(blend, 0.0), 1.0))
-        if len(xv) >= 2:
+        if len(xv) >= MIN_CALIBRATION_WINES:
             # Intervals are calibrated on the validation wines as the blend saw them (their
             # own scores not remembered), so no wine vouches for itself.
             predicted, signs = model.forward_with_signs(xv)

@@ -308,9 +308,13 @@ def describe(e: Evaluation) -> str:
                 "# with wineq installed"
             )
         lines += ["```", ""]
+    level = lin.get("interval")
+    interval = (
+        f", its {float(level) * 100:g}% interval and p_premium" if level and e.reliability else ""
+    )
     lines.append(
         "Plots: `plots/` (loss by epoch, predicted against true, error by quality, "
-        "calibration); every test wine with its prediction, interval and p_premium: "
+        f"calibration); every test wine with its prediction{interval}: "
         "`test_predictions.json`."
     )
     return "\n".join(lines)

@@ -302,10 +302,18 @@ class ExperimentTracker:
             self.client.log_text(run_id, text, f"{POINTER_DIR}/{filename}")
 
     def log_wine_model(
-        self, run_id: str, pointer: str, remote: dict, example, requirements: list[str]
+        self,
+        run_id: str,
+        pointer: str,
+        remote: dict,
+        example,
+        requirements: list[str],
+        intervals: bool = True,
     ) -> str:
         """Log the run's MLflow Model (see mlflow_model.py): an MLmodel, the DVC pointer and
         remote as its only artifacts, wineq's code, a signature and an input example.
+        The signature lists the interval and p_premium columns only if the model is
+        calibrated (`intervals`).
 
         Returns the logged model's id; registering `models:/<id>` makes a version that
         MLflow's loader, scoring server and Spark take as it is.
@@ -330,7 +338,9 @@ class ExperimentTracker:
 
         signature = ModelSignature(
             inputs=Schema([ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]),
-            outputs=Schema([ColSpec("double", c) for c in (PREDICTION, *UNCERTAINTY)]),
+            outputs=Schema(
+                [ColSpec("double", c) for c in (PREDICTION, *(UNCERTAINTY if intervals else ()))]
+            ),
             params=ParamSchema(
                 [
                     ParamSpec("interval", "double", DEFAULT_INTERVAL),

@@ -139,6 +139,18 @@ BAD_INPUTS = {
         HEADER + ';"color"\n' + _rows(1)[0] + ";red\n" + ";".join(["1"] * 10) + ";;5;red",
         "column 'alcohol', row 2 (line 3) is empty",
     ),
+    "a value beyond any wine": (
+        HEADER
+        + ';"color"\n'
+        + _rows(1)[0]
+        + ";red\n"
+        + ";".join(["1"] * 6)
+        + ";1e20"
+        + ";1" * 4
+        + ";5;red",
+        "column 'total sulfur dioxide', row 2 (line 3) has '1e+20', beyond any measurement of a "
+        "wine (at most 1,000,000 in size)",
+    ),
     "unknown colour": (
         HEADER + ';"color"\n' + _rows(1)[0] + ";rose",
         "column 'color', row 1 (line 2) has 'rose'; use red or white",

@@ -145,3 +145,26 @@ def test_the_dvc_stage_files_carry_the_calibration(project, cli):
     assert list(reliability.columns) == ["bin", "wines", "predicted", "observed"]
     scored = pd.read_csv(project / "reports" / "plots" / "predictions.csv")
     assert reliability["wines"].sum() == len(scored) > 0
+
+
+def test_a_level_the_run_cannot_calibrate_fails_before_training(project, cli, monkeypatch):
+    monkeypatch.setenv("WINEQ_INTERVAL", "0.999")
+    result = cli("train", "--epochs", "2")
+    assert result.exit_code == 9, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(
+        "Error: setting WINEQ_INTERVAL 0.999: this run calibrates its intervals on "
+    ) and line.endswith("; lower it")
+    monkeypatch.delenv("WINEQ_INTERVAL")
+    assert json.loads(cli("runs", "--json").stdout) == []  # refused before any run started
+
+
+def test_a_setting_beyond_the_calibration_is_named_as_the_setting(
+    champion, cli, wines, monkeypatch
+):
+    monkeypatch.setenv("WINEQ_INTERVAL", "0.999")
+    result = cli("infer", wines)
+    assert result.exit_code == 9
+    assert result.stderr.startswith(
+        "Error: setting WINEQ_INTERVAL for wine-quality/1: an interval at 0.999 needs more than "
+    )

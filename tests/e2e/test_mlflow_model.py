@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -68,12 +67,10 @@ def wineq_output(cli, wines: Path, out: Path, *options: str) -> dict[str, list[f
 
 
 def assert_same_output(found: dict, expected: dict) -> None:
-    """The quality to the bit; the interval and p_premium to the decimals they are given
-    with (the file formats them, MLflow rounds them)."""
+    """Every column to the bit: the file's decimals and MLflow's np.round are one number."""
     assert list(found) == OUTPUT
-    assert found["predicted_quality"] == expected["predicted_quality"]
-    for name in OUTPUT[1:]:
-        assert np.allclose(found[name], expected[name], rtol=0, atol=0.0051), name
+    for name in OUTPUT:
+        assert found[name] == expected[name], name
 
 
 def load_elsewhere(folder: Path, project: Path, uri: str, wines: Path, **env):
@@ -190,6 +187,7 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
 ):
     """`mlflow models serve` as a deployment machine runs it: an empty folder, the tracking
     URI in the environment, a real server process on a loopback port."""
+    import urllib.error
     import urllib.request
 
     from services import BIN, free_port, http_ok, start
@@ -236,6 +234,15 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
                 answer = json.loads(response.read())
             found = pd.DataFrame(answer["predictions"]).to_dict(orient="list")
             assert_same_output(found, at_90 if level == "0.9" else expected)
+        # a level out of range is the client's mistake: 400 and the reason, not a 500
+        bad = json.dumps({"dataframe_split": split, "params": {"interval": 1.5}}).encode()
+        request = urllib.request.Request(
+            f"{server.url}/invocations", data=bad, headers={"Content-Type": "application/json"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        assert refused.value.code == 400
+        assert "interval 1.5: give a level between 0 and 1" in refused.value.read().decode()
     finally:
         server.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,6 +107,20 @@ def test_a_trained_model_carries_its_calibration_and_predicts_the_same_quality()
         assert np.array_equal(getattr(found, name), getattr(repeated, name)), name
 
 
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_model_saved_by_wineq_before_intervals_predicts_to_the_last_bit():
+    """format5.pt and its predictions were written by commit 248cbe5 (format 5), on
+    synthetic wines: the same bytes must give the same float64 predictions today."""
+    old = nn_model.from_bytes((DATA / "format5.pt").read_bytes())
+    saved = np.load(DATA / "format5-predictions.npz")
+    assert old.calibration is None and old.neighbours == 10
+    assert np.array_equal(nn_model.predict(old, saved["inputs"]), saved["predicted"])
+    found = nn_model.predict_with_intervals(old, saved["inputs"], 0.8, 7)
+    assert found.low is None and np.array_equal(found.quality, saved["predicted"])
+
+
 def test_a_format_5_model_predicts_as_before_without_intervals():
     x, y = _data(seed=1)
     config = TrainParams(epochs=2, members=2, frequencies=4, embedding=4)
@@ -121,3 +136,27 @@ def test_a_format_5_model_predicts_as_before_without_intervals():
     found = nn_model.predict_with_intervals(old, x, 0.8, 7)
     assert found.low is None and found.p_premium is None
     assert np.array_equal(found.quality, nn_model.predict(net, x))
+
+
+def test_a_wine_the_model_cannot_score_gets_nan_not_a_confident_answer():
+    from winequality.service.infer import _with_columns
+
+    fitted = calibration.fit(*_heteroscedastic(400, seed=8))
+    predicted = np.array([6.0, np.nan])
+    scale = fitted.scale(np.array([[0.5, 0.1, 0.0], [0.5, 0.1, 0.0]]))
+    p = fitted.p_at_least(predicted, scale, 7)
+    assert 0 < p[0] < 1 and np.isnan(p[1])
+    low, high = fitted.interval(predicted, scale, 0.8)
+    lines = _with_columns(
+        [b"a", b"b"], nn_model.Predictions(predicted, low, high, p), ","
+    ).splitlines()
+    assert lines[0].startswith(b"a,6.0000,") and lines[1] == b"b,nan,nan,nan,nan"
+    assert lines[0].split(b",")[2] == f"{np.round(low[0], 2):.2f}".encode()
+
+
+def test_a_level_is_checked_before_its_rank_is_computed():
+    fitted = calibration.fit(*_heteroscedastic(99, seed=9))
+    for level in (0, 1, float("inf"), -0.5):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            fitted.half_width(level)
+    assert fitted.supports(0.07) and fitted._rank(0.07) == 7  # 100 x 0.07 is 7, not 8

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
 
-from winequality.errors import DataError, UsageError
+from winequality.errors import ConfigError, DataError, UsageError
 from winequality.files import atomic_file, binary_sink
 from winequality.records import InferResult, ModelSource
 from winequality.resolve import parse_model_ref
@@ -68,13 +68,19 @@ def _with_columns(lines: list[bytes], predicted, sep: str) -> bytes:
         # strings: looked up, not formatted (twice as fast on 1M wines), and rounded as
         # numpy rounds (np.round), as the MLflow Model's output is.
         hundredths, thousandths = _fixed_point(sep)
+
+        def positions(values, scale: int) -> list[int]:
+            # a value the model could not give (NaN) points at the table's last entry
+            inside = np.isfinite(values) & (values >= 0) & (values <= 1000 / scale)
+            return np.where(inside, np.rint(values * scale), 1001).astype(np.int64).tolist()
+
         added = [
             f"{sep}{q:.4f}{hundredths[lo]}{hundredths[hi]}{thousandths[p]}"
             for q, lo, hi, p in zip(
                 predicted.quality.tolist(),
-                np.rint(predicted.low * 100).astype(np.int64).tolist(),
-                np.rint(predicted.high * 100).astype(np.int64).tolist(),
-                np.rint(predicted.p_premium * 1000).astype(np.int64).tolist(),
+                positions(predicted.low, 100),
+                positions(predicted.high, 100),
+                positions(predicted.p_premium, 1000),
                 strict=True,
             )
         ]
@@ -83,10 +89,10 @@ def _with_columns(lines: list[bytes], predicted, sep: str) -> bytes:
 
 @functools.cache
 def _fixed_point(sep: str) -> tuple[list[str], list[str]]:
-    """`sep` + each of 0.00-10.00, and `sep` + each of 0.000-1.000 + newline."""
+    """`sep` + each of 0.00-10.00, and `sep` + each of 0.000-1.000 + newline; then nan."""
     return (
-        [f"{sep}{i // 100}.{i % 100:02d}" for i in range(1001)],
-        [f"{sep}{i // 1000}.{i % 1000:03d}\n" for i in range(1001)],
+        [*(f"{sep}{i // 100}.{i % 100:02d}" for i in range(1001)), f"{sep}nan"],
+        [*(f"{sep}{i // 1000}.{i % 1000:03d}\n" for i in range(1001)), f"{sep}nan\n"],
     )
 
 
@@ -122,6 +128,8 @@ def infer(
         raise UsageError(f"lookup {lookup!r}: use one of {', '.join(LOOKUPS)}")
     if color is not None and color not in COLORS:
         raise UsageError(f"--color {color!r}: use red or white")
+    # named as the user gave them: a flag, or a setting (environment or .env)
+    level_source = "--interval" if interval is not None else "setting WINEQ_INTERVAL"
     level = checked_level(settings.interval if interval is None else interval)
     premium = checked_premium(settings.premium if premium is None else premium)
     if model is not None and not run_id:
@@ -139,11 +147,12 @@ def infer(
         except ValueError as exc:
             raise DataError(f"{chosen.label}: {exc}") from exc
         calibration = net.calibration
-        if calibration is not None:
+        if calibration is not None and not calibration.supports(level):
+            error = UsageError if interval is not None else ConfigError
             try:
                 calibration.half_width(level)
             except ValueError as exc:
-                raise UsageError(f"--interval for {chosen.label}: {exc}") from None
+                raise error(f"{level_source} for {chosen.label}: {exc}") from None
         columns = (PREDICTION, *UNCERTAINTY) if calibration is not None else (PREDICTION,)
 
         import numpy as np

@@ -3,6 +3,7 @@ and record everything (params, metrics, lineage) in one MLflow run."""
 
 from __future__ import annotations
 
+import math
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from winequality.errors import Interrupted, StoreError, UsageError, WineqError
+from winequality.errors import ConfigError, Interrupted, StoreError, UsageError, WineqError
 from winequality.params import VAL_FRACTION, TrainParams
 from winequality.records import TAG_PREFIX, TrainResult
 from winequality.schema import COLOR, COLORS, P_PREMIUM, PREDICTION, QUALITY_HIGH, QUALITY_LOW
@@ -129,6 +130,18 @@ def _checked_report_dir(folder: Optional[Path]) -> None:
         ) from None
 
 
+def _check_interval_setting(level: float, n_val: int) -> None:
+    """Fail before training when the run's validation wines cannot calibrate `level`."""
+    from winequality.calibration import MIN_CALIBRATION_WINES
+
+    if n_val >= MIN_CALIBRATION_WINES and level > n_val / (n_val + 1):
+        highest = math.floor(n_val / (n_val + 1) * 1000) / 1000
+        raise ConfigError(
+            f"setting WINEQ_INTERVAL {level:g}: this run calibrates its intervals on {n_val} "
+            f"validation wines, enough for a level of at most {highest:g}; lower it"
+        )
+
+
 def train(
     settings: Settings,
     store,
@@ -168,6 +181,7 @@ def train(
     groups = group_ids(frame)
     rest, test = grouped_split(groups, params.test_size, settings.split_seed)
     train_idx, val_idx = validation_split(groups, rest, params.seed)
+    _check_interval_setting(settings.interval, len(val_idx))
     x = nn_model.frame_inputs(frame)
     y = frame[TARGET].to_numpy(dtype=np.float64)
 
@@ -281,7 +295,12 @@ def train(
         example = frame.iloc[test[:5]][[*FEATURES, COLOR]].reset_index(drop=True)
         example[FEATURES] = example[FEATURES].astype("float64")  # the signature says double
         model_id = tracker.log_wine_model(
-            run_id, pointer, stored.location, example, deployment_requirements()
+            run_id,
+            pointer,
+            stored.location,
+            example,
+            deployment_requirements(),
+            intervals=calibration is not None,
         )
         stored_tags = {
             "model_path": stored.path,
