@@ -128,7 +128,7 @@ def pooled(rows: list[dict], sizes: list[int]) -> dict:
     keys = [k for k in rows[0] if k not in ("p", "label")]
     out = {}
     for key in keys:
-        values = np.array([r[key] for r in rows], dtype=float)
+        values = np.array([r.get(key, np.nan) for r in rows], dtype=float)
         weights = np.array(sizes, dtype=float)
         ok = np.isfinite(values)
         out[key] = float(np.average(values[ok], weights=weights[ok])) if ok.any() else float("nan")

@@ -195,16 +195,17 @@ def evaluate(
     premium_share: float,
 ) -> dict[str, float]:
     """Coverage and mean width at each of `LEVELS` (overall, per colour, rare scores) and
-    the Brier score of P(quality ≥ premium) against always saying `premium_share`."""
+    the Brier score of P(quality ≥ premium) against always saying `premium_share`.
+
+    A group without wines, or a level the calibration cannot support, has no metric
+    rather than a NaN one."""
     true = np.asarray(true, dtype=np.float64)
     metrics: dict[str, float] = {}
-    groups = scopes(true, colours)
+    groups = {suffix: mask for suffix, mask in scopes(true, colours).items() if mask.any()}
     for level in LEVELS:
-        tag = f"{round(level * 100)}"
-        if not calibration.supports(level):  # too few calibration wines for this level
-            metrics.update({f"coverage_{tag}{suffix}": math.nan for suffix in groups})
-            metrics[f"width_{tag}"] = math.nan
+        if not calibration.supports(level):
             continue
+        tag = f"{round(level * 100)}"
         low, high = calibration.interval(predicted, scale, level)
         for suffix, mask in groups.items():
             metrics[f"coverage_{tag}{suffix}"] = coverage(true[mask], low[mask], high[mask])
