@@ -26,7 +26,6 @@ on average (standardised model inputs): the same wines for every method.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
@@ -34,19 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from quality import grouped_folds
+from quality import grouped_folds, load
 
 from winequality import calibration as cal
 from winequality import model as nn_model
 from winequality.data import (
-    COLOR,
-    FEATURES,
-    TARGET,
-    build_csv,
-    group_ids,
     grouped_split,
-    load_training_frame,
-    read_source,
     validation_split,
 )
 from winequality.params import TrainParams
@@ -244,19 +236,6 @@ def markdown(report: dict) -> str:
     for b in sorted(set(ours) | set(theirs)):
         lines.append(f"| {b} | {cells(ours.get(b))} | {cells(theirs.get(b))} |")
     return "\n".join(lines)
-
-
-def load(source: str) -> dict:
-    frame = load_training_frame(io.StringIO(build_csv(read_source(source)).decode()), "uci")
-    raw = frame[FEATURES].to_numpy(dtype=np.float64)
-    red = (frame[COLOR] == "red").to_numpy()
-    return {
-        "x_nn": nn_model.frame_inputs(frame),
-        "x_raw": np.hstack([raw, red[:, None].astype(float)]),
-        "y": frame[TARGET].to_numpy(dtype=np.float64),
-        "red": red,
-        "groups": group_ids(frame),
-    }
 
 
 def main(argv=None) -> int:

@@ -181,6 +181,20 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def load(source: str) -> dict:
+    """The UCI wines as each model reads them, their colours, scores and duplicate groups."""
+    frame = load_training_frame(io.StringIO(build_csv(read_source(source)).decode()), "uci")
+    raw = frame[FEATURES].to_numpy(dtype=np.float64)
+    red = (frame[COLOR] == "red").to_numpy()
+    return {
+        "x_nn": nn_model.frame_inputs(frame),
+        "x_raw": np.hstack([raw, red[:, None].astype(float)]),
+        "y": frame[TARGET].to_numpy(dtype=np.float64),
+        "red": red,
+        "groups": group_ids(frame),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help="folder (or URL) with the two UCI files")
@@ -190,17 +204,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    frame = load_training_frame(io.StringIO(build_csv(read_source(args.source)).decode()), "uci")
-    raw = frame[FEATURES].to_numpy(dtype=np.float64)
-    red = (frame[COLOR] == "red").to_numpy()
-    data = {
-        "x_nn": nn_model.frame_inputs(frame),
-        "x_raw": np.hstack([raw, red[:, None].astype(float)]),
-        "y": frame[TARGET].to_numpy(dtype=np.float64),
-        "red": red,
-        "groups": group_ids(frame),
-    }
-    report = {"rows": len(frame), "folds": args.folds, "repeats": args.repeats}
+    data = load(args.source)
+    frame_rows = len(data["y"])
+    report = {"rows": frame_rows, "folds": args.folds, "repeats": args.repeats}
     report["honest"] = honest(data, args.folds)
     report["published"] = published(data, args.folds, args.repeats)
     report["seconds"] = time.perf_counter() - started

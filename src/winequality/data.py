@@ -211,11 +211,14 @@ def _parse(name: str, content: bytes, sep: str) -> pd.DataFrame:
 LARGEST_VALUE = 1_000_000
 
 
-def _bad_value(name: str, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int):
+def _bad_value(
+    name: str, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int, why: str = ""
+):
+    """The first row in `mask` as one line; `why` follows its value (default: not a number)."""
     position = int(np.flatnonzero(mask)[0])
     value = frame[column].iloc[position]
     row = first_row + position
-    what = "is empty" if pd.isna(value) else f"has {str(value)!r}, not a number"
+    what = "is empty" if pd.isna(value) else f"has {str(value)!r}{why or ', not a number'}"
     return DataError(f"{name}: column {column!r}, row {row} (line {row + 1}) {what}")
 
 
@@ -236,23 +239,16 @@ def _check_values(
             raise _bad_value(name, frame, column, bad, first_row)
         huge = np.abs(numbers) > LARGEST_VALUE
         if huge.any():
-            position = int(np.flatnonzero(huge)[0])
-            row = first_row + position
-            raise DataError(
-                f"{name}: column {column!r}, row {row} (line {row + 1}) has "
-                f"{str(frame[column].iloc[position])!r}, beyond any measurement of a wine "
-                f"(at most {LARGEST_VALUE:,.0f} in size); check the file's units and columns"
+            why = (
+                f", beyond any measurement of a wine (at most {LARGEST_VALUE:,.0f} in size); "
+                "check the file's units and columns"
             )
+            raise _bad_value(name, frame, column, huge, first_row, why)
     if COLOR in frame:
         colours = frame[COLOR].astype(str).str.strip().str.lower()
         bad = ~colours.isin(COLORS).to_numpy()
         if bad.any():
-            position = int(np.flatnonzero(bad)[0])
-            row = first_row + position
-            raise DataError(
-                f"{name}: column 'color', row {row} (line {row + 1}) has "
-                f"{str(frame[COLOR].iloc[position])!r}; use red or white"
-            )
+            raise _bad_value(name, frame, COLOR, bad, first_row, "; use red or white")
         frame[COLOR] = colours
     else:
         frame[COLOR] = color
