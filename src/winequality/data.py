@@ -148,6 +148,16 @@ class WineChunk:
     """Bytes of the file read so far, for progress."""
 
 
+def _unchanged(wines: WineInput) -> None:
+    """A DataError when the file changed since it was opened."""
+    change = wines.changed_while_read()
+    if change:
+        raise DataError(
+            f"{wines.name} {change} while it was being read; its predictions are not kept — "
+            "give it again once it is complete"
+        )
+
+
 def read_wine_chunks(
     wines: WineInput,
     *,
@@ -174,17 +184,22 @@ def read_wine_chunks(
         lines = [line for line in lines if line.strip()]
         if not lines:
             continue
-        frame = _parse(name, header + b"\n" + b"\n".join(lines), sep)
-        if columns is None:
-            columns = column_mapping(name, list(frame.columns), color, require_target)
-        if len(frame) != len(lines):
-            raise DataError(
-                f"{name}: rows from line {first_row + 1} on do not match the lines (a "
-                "quoted value spanning lines?); give one wine per line"
-            )
-        frame = _check_values(name, frame.rename(columns=columns), first_row, color)
+        try:
+            frame = _parse(name, header + b"\n" + b"\n".join(lines), sep)
+            if columns is None:
+                columns = column_mapping(name, list(frame.columns), color, require_target)
+            if len(frame) != len(lines):
+                raise DataError(
+                    f"{name}: rows from line {first_row + 1} on do not match the lines (a "
+                    "quoted value spanning lines?); give one wine per line"
+                )
+            frame = _check_values(name, frame.rename(columns=columns), first_row, color)
+        except DataError:
+            _unchanged(wines)  # a line cut short by a truncation is not the file's fault
+            raise
         yield WineChunk(frame, header, lines, offset)
         first_row += len(lines)
+    _unchanged(wines)
     if columns is None:
         raise DataError(f"{name} has a header but no wines; give at least one row")
 

@@ -7,6 +7,8 @@ milliseconds with one line.
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
@@ -117,6 +119,25 @@ class WineInput:
     """Bytes of the header line, line ending included (progress counts from here)."""
     sep: str
     owned: bool = True
+    path: Optional[Path] = None
+    identity: Optional[tuple[int, int, int]] = None
+    """(device, inode, size) of a regular file when it was opened, to tell if it changes."""
+
+    def changed_while_read(self) -> Optional[str]:
+        """How the file changed since it was opened ('was deleted', ...), or None."""
+        if self.path is None or self.identity is None:
+            return None  # a stream or a pipe: nothing to compare with
+        device, inode, size = self.identity
+        now = os.fstat(self.handle.fileno()).st_size
+        if now < size:
+            return f"shrank from {size:,} to {now:,} bytes"
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            return "was deleted"
+        if (current.st_dev, current.st_ino) != (device, inode):
+            return "was replaced by another file"
+        return None
 
     def close(self) -> None:
         if self.owned:
@@ -144,15 +165,10 @@ def open_wines(
 
     Example: `with open_wines(Path("wines.csv"), color="red") as wines: ...`
     """
+    path, identity = None, None
     if isinstance(source, Path):
-        name = str(source)
-        if not source.is_file():
-            raise DataError(f"{name} does not exist; give the path of a CSV of wines")
-        try:
-            handle: BinaryIO = open(source, "rb")
-        except OSError as exc:
-            raise DataError(f"cannot read {name}: {exc.strerror}") from exc
-        owned = True
+        name, path, owned = str(source), source, True
+        handle, identity = _open_path(source)
     else:
         name, handle, owned = STDIN_NAME, source, False
     try:
@@ -166,4 +182,41 @@ def open_wines(
         if owned:
             handle.close()
         raise
-    return WineInput(name, handle, header, len(raw), sep, owned)
+    return WineInput(name, handle, header, len(raw), sep, owned, path, identity)
+
+
+def _open_path(source: Path) -> tuple[BinaryIO, Optional[tuple[int, int, int]]]:
+    """The file opened for reading, and its identity if it is a regular file; a DataError
+    that says what the path really is when it cannot be read as wines."""
+    name = str(source)
+    try:
+        info = source.stat()
+    except FileNotFoundError:
+        raise DataError(f"{name} does not exist; give the path of a CSV of wines") from None
+    except PermissionError:
+        raise DataError(
+            f"cannot reach {name}: permission denied on a folder of its path; check the "
+            "folders' permissions"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot read {name}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{name} is a folder, not a file; give the path of a CSV of wines in it")
+    if not (
+        stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)
+    ):
+        raise DataError(f"{name} is neither a file nor a pipe; give the path of a CSV of wines")
+    try:
+        handle: BinaryIO = open(source, "rb")
+    except PermissionError:
+        raise DataError(
+            f"cannot read {name}: permission denied; ask its owner, or check `ls -l {name}`"
+        ) from None
+    except FileNotFoundError:
+        raise DataError(f"{name} vanished before it could be read; give it again") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {name}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        return handle, None  # a named pipe or /dev/stdin: read as the stream it is
+    opened = os.fstat(handle.fileno())
+    return handle, (opened.st_dev, opened.st_ino, opened.st_size)

@@ -1,0 +1,117 @@
+"""Damaged surroundings: each fault a user's machine can show gets one true line, a
+non-zero exit and nothing half-written, and heals itself where the truth is at hand.
+Real files, pipes, stores and processes throughout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+
+import pytest
+
+from conftest import BIN, HEADER, synthetic_wines
+
+
+@pytest.fixture
+def champion(project, cli):
+    assert cli("train", "--epochs", "2", "--members", "2").exit_code == 0
+    assert cli("register", "--min-rmse", "5").exit_code == 0
+    return project
+
+
+@pytest.fixture
+def wines(tmp_path):
+    path = tmp_path / "wines.csv"
+    path.write_text(HEADER + ';"color"\n' + "\n".join(r + ";red" for r in _rows(12)) + "\n")
+    return path
+
+
+def _rows(n: int) -> list[str]:
+    return synthetic_wines(n, "red", seed=41)[:n]
+
+
+def wineq(*args, cwd, stdin=None):
+    """`wineq` as its own process."""
+    return subprocess.run(
+        [str(BIN / "wineq"), *map(str, args)],
+        cwd=cwd,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# ---------------------------------------------------------------- input paths
+
+
+def test_a_folder_is_named_a_folder(champion, cli, tmp_path):
+    result = cli("infer", tmp_path, "--color", "red")
+    assert result.exit_code == 3
+    assert result.stderr.strip() == (
+        f"Error: {tmp_path} is a folder, not a file; give the path of a CSV of wines in it"
+    )
+
+
+def test_a_named_pipe_and_dev_stdin_are_read_as_the_streams_they_are(
+    champion, cli, wines, tmp_path
+):
+    expected = cli("infer", wines).stdout
+    fifo = tmp_path / "wines.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(wines.read_bytes()))
+    writer.start()
+    through_pipe = wineq("infer", fifo, cwd=champion)
+    writer.join(timeout=60)
+    assert through_pipe.returncode == 0, through_pipe.stderr
+    assert through_pipe.stdout == expected
+    with open(wines, "rb") as handle:
+        through_stdin = wineq("infer", "/dev/stdin", cwd=champion, stdin=handle)
+    assert through_stdin.returncode == 0, through_stdin.stderr
+    assert through_stdin.stdout == expected
+
+
+def test_an_unreadable_file_says_permission_denied(champion, tmp_path):
+    locked = tmp_path / "locked.csv"
+    locked.write_text(HEADER + ';"color"\n' + _rows(1)[0] + ";red\n")
+    locked.chmod(0o000)
+    # root reads anything: run wineq without root's power to override file permissions
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    command = [*(drop if os.geteuid() == 0 else []), str(BIN / "wineq"), "infer", str(locked)]
+    result = subprocess.run(command, cwd=champion, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip() == (
+        f"Error: cannot read {locked}: permission denied; ask its owner, or check `ls -l {locked}`"
+    )
+
+
+@pytest.mark.parametrize("change", ["truncate", "delete"])
+def test_a_file_that_changes_while_it_is_read_keeps_no_predictions(champion, tmp_path, change):
+    from winequality.errors import DataError
+    from winequality.service import WineService
+    from winequality.settings import load_settings
+
+    path = tmp_path / "many.csv"
+    rows = [r + ";white" for r in synthetic_wines(300, "white", seed=4)] * 110  # > one chunk
+    path.write_text(HEADER + ';"color"\n' + "\n".join(rows) + "\n")
+    size = path.stat().st_size
+    out = tmp_path / "out.csv"
+
+    def meddle(rows_done: int, offset: int) -> None:
+        if rows_done and path.exists():
+            if change == "truncate":
+                os.truncate(path, offset)
+            else:
+                path.unlink()
+
+    service = WineService(load_settings(champion))
+    with pytest.raises(DataError) as failed:
+        service.infer(path, output=out, on_chunk=meddle)
+    said = str(failed.value)
+    if change == "truncate":
+        assert said.startswith(f"{path} shrank from {size:,} to ")
+    else:
+        assert said.startswith(f"{path} was deleted while it was being read")
+    assert said.endswith("its predictions are not kept — give it again once it is complete")
+    assert not out.exists() and list(tmp_path.glob(".out.csv*")) == []
