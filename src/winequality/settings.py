@@ -11,13 +11,16 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from winequality.errors import ConfigError
 from winequality.schema import DEFAULT_INTERVAL, DEFAULT_PREMIUM
 
 UCI_BASE_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/wine-quality/"
+
+# The schemes of tracking URIs MLflow can use as a tracking and registry store.
+STORE_SCHEMES = ("sqlite", "file", "http", "https", "postgresql", "mysql", "mssql", "databricks")
 
 # Paths inside the project; they are part of the data and model lineage, not knobs.
 DATA_DIR = "data"
@@ -52,17 +55,18 @@ class Settings(BaseSettings):
     tracking_token: Optional[SecretStr] = Field(None, validation_alias="MLFLOW_TRACKING_TOKEN")
     experiment: str = "wine-quality"
     model_name: str = "wine-quality"
-    data_source: str = UCI_BASE_URL
+    """Registered model name; no '/', '@' or ':' (they separate NAME/VERSION, NAME@ALIAS)."""
+    data_source: str = Field(UCI_BASE_URL, min_length=1)
     """URL or folder holding winequality-red.csv and winequality-white.csv."""
     dvc_remote: Optional[str] = None
     """Name of the DVC remote to use; default: the repository's default remote."""
-    tracking_timeout: float = 10.0
+    tracking_timeout: float = Field(10.0, gt=0, le=3600)
     """Seconds to wait for the MLflow server before giving up with an error."""
     train_threads: int = Field(1, ge=1, le=256)
     """CPU threads of one training (torch's intra-op threads), fixed so a run trains the
     same on any machine and trainers side by side (`dvc queue start -j 2`) do not
     oversubscribe the cores. The network is small: one thread trains as fast as two."""
-    split_seed: int = Field(20091, ge=0)
+    split_seed: int = Field(20091, ge=0, le=2**63 - 1)
     """Seed of the held-out test split; fixed so every run is scored on the same wines."""
     interval: float = Field(DEFAULT_INTERVAL, gt=0, lt=1)
     """Level of the interval `wineq infer` gives each wine (quality_low to quality_high):
@@ -83,6 +87,28 @@ class Settings(BaseSettings):
             for name, value in found.items()
             if value
         }
+
+    @field_validator("experiment", "model_name")
+    @classmethod
+    def _a_name(cls, name: str, info) -> str:
+        if not name.strip() or name != name.strip():
+            raise ValueError("give a name without spaces around it, e.g. wine-quality")
+        if info.field_name == "model_name" and any(c in name for c in "/@:"):
+            raise ValueError(
+                "a model name cannot hold '/', '@' or ':' (they separate NAME/VERSION and "
+                "NAME@ALIAS)"
+            )
+        return name
+
+    @field_validator("tracking_uri")
+    @classmethod
+    def _a_store_mlflow_knows(cls, uri: Optional[str]) -> Optional[str]:
+        if uri is not None and uri.split(":", 1)[0].split("+", 1)[0].lower() not in STORE_SCHEMES:
+            raise ValueError(
+                "use sqlite:///path/mlflow.db, http(s)://server:port, "
+                "postgresql://user@host/db or file:///folder"
+            )
+        return uri
 
     @model_validator(mode="after")
     def _home_defaults_to_the_project(self) -> Settings:
@@ -132,9 +158,34 @@ def load_settings(start: Optional[Path] = None, **overrides: object) -> Settings
     try:
         return Settings(_env_file=home / ".env", project_dir=root, home_dir=home, **given)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        field = ".".join(str(part) for part in problem["loc"])
-        raise ConfigError(
-            f"setting {field} (WINEQ_{field.upper()}): {problem['msg']}; fix it in the "
-            "environment or .env"
-        ) from exc
+        raise ConfigError(_setting_problem(exc, home / ".env", set(given))) from exc
+
+
+def _setting_problem(exc: ValidationError, env_file: Path, given: set[str]) -> str:
+    """One line: which variable, where it was set, its value, and what is accepted."""
+    problem = exc.errors()[0]
+    field = str(problem["loc"][0]) if problem["loc"] else "?"
+    info = Settings.model_fields.get(field)
+    variable = (
+        info.validation_alias
+        if info is not None and isinstance(info.validation_alias, str)
+        else f"WINEQ_{field.upper()}"
+    )
+    value = problem.get("input")
+    shown = "***" if "PASSWORD" in variable or "TOKEN" in variable else value
+    reason = str(problem["msg"]).removeprefix("Value error, ")
+    if field in given and variable not in os.environ:
+        where = "the command line"
+    elif variable in os.environ or variable.lower() in os.environ:
+        where = "the environment"
+    else:
+        where = ".env"
+        try:
+            for number, line in enumerate(env_file.read_text().splitlines(), start=1):
+                if line.strip().upper().startswith(f"{variable}="):
+                    where = f"{env_file} line {number}"
+        except OSError:
+            pass
+    if not isinstance(shown, str) or not shown or shown != shown.strip():
+        shown = repr(shown)  # an empty value, or spaces around it, made visible
+    return f"{variable}={shown} (from {where}) is not accepted: {reason}; fix it there"

@@ -43,6 +43,46 @@ def wineq(*args, cwd, stdin=None):
     )
 
 
+# ---------------------------------------------------------------- settings
+
+BAD_SETTINGS = {
+    "WINEQ_SPLIT_SEED": ("-5", "Input should be greater than or equal to 0"),
+    "WINEQ_TRACKING_TIMEOUT": ("0", "Input should be greater than 0"),
+    "WINEQ_TRACKING_URI": ("ftp://host/db", "use sqlite:///path/mlflow.db, http(s)://"),
+    "WINEQ_MODEL_NAME": ("team/wine", "a model name cannot hold '/', '@' or ':'"),
+    "WINEQ_EXPERIMENT": (" ", "give a name without spaces around it"),
+    "WINEQ_TRAIN_THREADS": ("0", "Input should be greater than or equal to 1"),
+    "WINEQ_INTERVAL": ("80", "Input should be less than 1"),
+    "WINEQ_PREMIUM": ("11", "Input should be less than or equal to 10"),
+}
+
+
+@pytest.mark.parametrize("variable", list(BAD_SETTINGS))
+@pytest.mark.parametrize("place", ["environment", ".env"])
+def test_every_bad_setting_is_one_line_naming_where_it_was_set(
+    project, cli, monkeypatch, variable, place
+):
+    value, reason = BAD_SETTINGS[variable]
+    if place == "environment":
+        monkeypatch.setenv(variable, value)
+        where = "the environment"
+    else:
+        (project / ".env").write_text(
+            f"# team settings\nWINEQ_EXPERIMENT=wine-quality\n{variable}={value}\n"
+        )
+        where = f"{project / '.env'} line 3"
+    shown = repr(value) if value != value.strip() else value
+    if place == ".env" and value == " ":
+        shown = "''"  # a .env value is stripped: the empty name is what was given
+    before = (project / "mlflow.db").read_bytes()
+    result = cli("train", "--epochs", "1")
+    assert result.exit_code == 9, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith(f"Error: {variable}={shown} (from {where}) is not accepted: {reason}")
+    assert line.endswith("; fix it there") and len(line.splitlines()) == 1
+    assert (project / "mlflow.db").read_bytes() == before  # nothing reached the store
+
+
 # ---------------------------------------------------------------- input paths
 
 

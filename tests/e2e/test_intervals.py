@@ -88,7 +88,9 @@ def test_a_bad_interval_setting_is_one_line_naming_the_variable(champion, cli, w
     monkeypatch.setenv("WINEQ_INTERVAL", "80")
     result = cli("infer", wines)
     assert result.exit_code == 9
-    assert result.stderr.startswith("Error: setting interval (WINEQ_INTERVAL): ")
+    assert result.stderr.startswith(
+        "Error: WINEQ_INTERVAL=80 (from the environment) is not accepted: "
+    )
 
 
 def test_a_run_records_its_calibration_and_the_table_agrees_with_its_metrics(

@@ -40,5 +40,7 @@ def test_a_bad_setting_is_a_one_line_error(project, cli, monkeypatch):
     monkeypatch.setenv("WINEQ_SPLIT_SEED", "abc")
     result = cli("runs")
     assert result.exit_code == 9
-    assert result.stderr.startswith("Error: setting split_seed (WINEQ_SPLIT_SEED):")
+    assert result.stderr.startswith(
+        "Error: WINEQ_SPLIT_SEED=abc (from the environment) is not accepted: "
+    )
     assert len(result.stderr.strip().splitlines()) == 1
