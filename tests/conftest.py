@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +145,28 @@ def tracker_for(root: Path, **settings):
     from winequality.settings import load_settings
 
     return WineService(load_settings(root, **settings)).tracker
+
+
+def remote_object(root: Path, md5: str) -> Path:
+    """The file of the object with this md5 in the project's DVC folder remote."""
+    url = run(["dvc", "config", "remote.shared.url"], root).strip()
+    return (root / ".dvc" / url if not Path(url).is_absolute() else Path(url)) / (
+        f"files/md5/{md5[:2]}/{md5[2:]}"
+    )
+
+
+@contextmanager
+def damaged(path: Path):
+    """`path` with one byte flipped for the block, then as it was."""
+    original = path.read_bytes()
+    path.chmod(0o644)
+    path.unlink()
+    path.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+    try:
+        yield original
+    finally:
+        path.unlink(missing_ok=True)
+        path.write_bytes(original)
 
 
 def md5_of(path: Path) -> str:

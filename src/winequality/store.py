@@ -334,37 +334,80 @@ class ModelStore:
                 ) from exc
 
     def fetch(self, path: str, md5: str) -> bytes:
-        """Exactly the bytes recorded as `md5`: from the DVC cache, else from the remote."""
+        """Exactly the bytes recorded as `md5`: from the DVC cache, else from the remote.
+
+        A cache copy whose bytes do not hash to `md5` is dropped and fetched again from the
+        remote in the same call; only when the remote's copy is bad too is it an
+        IntegrityError, which then says which copies are bad.
+        """
         with self._repo() as repo:
             cache = repo.cache.local
-            if not cache.exists(md5):
-                name, _ = self._remote(repo)
-                try:
-                    result = repo.cloud.pull([_md5_info(md5)], remote=name)
-                except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
-                    raise StoreError(
-                        f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: "
-                        f"{_first_line(exc)}"
-                    ) from exc
-                if result.failed or not cache.exists(md5):
-                    raise StoreError(
-                        f"{path} with md5 {md5} is neither in the DVC cache nor in remote "
-                        f"{name!r}; it was never pushed, or the remote is not the one it was "
-                        "pushed to"
-                    )
             cached = Path(cache.oid_to_path(md5))
-            try:
-                content = cached.read_bytes()
-            except OSError as exc:
-                raise StoreError(f"cannot read {path} from the DVC cache: {exc.strerror}") from exc
-            actual = hashlib.md5(content).hexdigest()
-            if actual != md5:
-                # A corrupt cache copy would shadow the remote forever; drop it.
+            actual = None
+            if cache.exists(md5):
+                content, actual = self._read_cached(cached, path)
+                if actual == md5:
+                    return content
+                # The cache's copy is damaged (a flipped bit, a cut copy): the remote holds
+                # the truth, so drop ours and fetch theirs before anything is refused.
                 cached.unlink(missing_ok=True)
-        if actual != md5:
-            raise IntegrityError(
-                f"{path}: the stored bytes hash to {actual}, not the recorded {md5}; the "
-                "object was altered — do not use it, re-push it from a clone that has it "
-                "intact"
+            try:
+                self._pull_object(repo, path, md5)
+                content, fetched = self._read_cached(cached, path)
+                if fetched != md5:
+                    cached.unlink(missing_ok=True)
+                    raise IntegrityError(self._damaged_remote(repo, path, md5))
+            except (IntegrityError, StoreError) as exc:
+                if actual is None:
+                    raise
+                remote = self._describe(repo, self._name(repo))
+                if isinstance(exc, IntegrityError):
+                    why = f"the copy in DVC remote {remote} is damaged too"
+                else:
+                    why = f"it could not be fetched again ({exc})"
+                raise IntegrityError(
+                    f"{path}: the DVC cache's copy hashes to {actual}, not the recorded {md5}, "
+                    f"and {why}; re-push it from a clone whose cache has it intact (`dvc push`)"
+                ) from None
+            return content
+
+    def _damaged_remote(self, repo, path: str, md5: str) -> str:
+        return (
+            f"{path}: the copy in DVC remote {self._describe(repo, self._name(repo))} does not "
+            f"hash to the recorded {md5}; the remote's object is damaged — re-push it from a "
+            "clone whose cache has it intact (`dvc push`)"
+        )
+
+    def _name(self, repo) -> str:
+        return self.remote_name or repo.config["core"].get("remote") or "(default)"
+
+    def _pull_object(self, repo, path: str, md5: str) -> None:
+        """Fetch one object from the remote into the cache; an IntegrityError when the
+        remote's copy is damaged, else a StoreError saying why not."""
+        name, odb = self._remote(repo)
+        try:
+            # Asked first: DVC drops an object that fails its hash on the way in without a
+            # word (and from a folder remote, the object too), so afterwards nobody can tell
+            # "never pushed" from "damaged".
+            there = bool(odb.exists(md5))
+            result = repo.cloud.pull([_md5_info(md5)], remote=name) if there else None
+        except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
+            raise StoreError(
+                f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: {_first_line(exc)}"
+            ) from exc
+        if not there:
+            raise StoreError(
+                f"{path} with md5 {md5} is neither in the DVC cache nor in remote "
+                f"{name!r}; it was never pushed, or the remote is not the one it was "
+                "pushed to"
             )
-        return content
+        if result.failed or not repo.cache.local.exists(md5):
+            raise IntegrityError(self._damaged_remote(repo, path, md5))
+
+    @staticmethod
+    def _read_cached(cached: Path, path: str) -> tuple[bytes, str]:
+        try:
+            content = cached.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"cannot read {path} from the DVC cache: {exc.strerror}") from exc
+        return content, hashlib.md5(content).hexdigest()

@@ -198,21 +198,29 @@ def test_a_missing_file_and_a_bad_color_flag(champion, cli, tmp_path, uci_file):
     assert result.exit_code == 2 and result.stderr == "Error: --color 'rose': use red or white\n"
 
 
-def test_altered_bytes_are_refused_with_the_model_and_hash(champion, cli, uci_file):
-    from conftest import tracker_for
+def test_a_damaged_cache_copy_heals_from_the_remote_and_a_damaged_remote_is_named(
+    champion, cli, uci_file
+):
+    from conftest import damaged, md5_of, remote_object, tracker_for
 
     md5 = tracker_for(champion).version("1").lineage["model_md5"]
+    expected = cli("infer", uci_file, "--color", "red").stdout
     cached = champion / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
-    cached.chmod(0o644)
-    content = bytearray(cached.read_bytes())
-    content[len(content) // 2] ^= 0xFF
-    cached.write_bytes(bytes(content))
-    result = cli("infer", uci_file, "--color", "red")
-    assert result.exit_code == 5
-    assert result.stderr.startswith(
-        "Error: wine-quality/1: models/model.pt: the stored bytes hash to "
-    )
-    assert f"not the recorded {md5}" in result.stderr
+    with damaged(cached):
+        healed = cli("infer", uci_file, "--color", "red")
+        assert healed.exit_code == 0, healed.stderr  # the same command, not the next one
+        assert healed.stdout == expected and md5_of(cached) == md5
+    with damaged(cached), damaged(remote_object(champion, md5)):
+        result = cli("infer", uci_file, "--color", "red")
+        assert result.exit_code == 5
+        line = result.stderr.strip()
+        assert line.startswith(
+            "Error: wine-quality/1: models/model.pt: the DVC cache's copy hashes to "
+        )
+        assert f"not the recorded {md5}, and the copy in DVC remote shared (" in line
+        assert line.endswith(
+            "is damaged too; re-push it from a clone whose cache has it intact (`dvc push`)"
+        )
 
 
 def test_progress_is_reported_per_chunk_up_to_the_whole_file(champion, tmp_path):
@@ -273,14 +281,15 @@ def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
     cached = champion / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
     assert content == cached.read_bytes() and md5_of(cached) == md5
 
-    cached.chmod(0o644)
-    cached.write_bytes(content[:-1] + bytes([content[-1] ^ 0xFF]))
-    lookup = ModelLookup.start(settings, None, None)
-    try:
-        with pytest.raises(IntegrityError, match=f"wine-quality/1: .*not the recorded {md5}"):
-            lookup.result()
-    finally:
-        lookup.close()
+    from conftest import damaged, remote_object
+
+    with damaged(cached), damaged(remote_object(champion, md5)):
+        lookup = ModelLookup.start(settings, None, None)
+        try:
+            with pytest.raises(IntegrityError, match=f"wine-quality/1: .*recorded {md5}"):
+                lookup.result()
+        finally:
+            lookup.close()
 
 
 @pytest.mark.parametrize("width", [100, 400])

@@ -150,24 +150,26 @@ def test_mlflow_loads_it_inside_and_outside_a_clone_with_wineqs_predictions(
     assert len(cached) == 1  # fetched from the recorded remote into the machine's cache
 
 
-def test_altered_bytes_are_refused_by_mlflows_loader_as_by_wineq(
+def test_altered_bytes_heal_or_are_refused_by_mlflows_loader_as_by_wineq(
     project, cli, registered, wines, tmp_path
 ):
+    from conftest import damaged, remote_object
+
     md5 = tracker_for(project).version("1").lineage["model_md5"]
     cached = project / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
-    original = cached.read_bytes()
-
-    def alter():  # each refusal drops the altered copy, so alter it each time
-        cached.unlink(missing_ok=True)
-        cached.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
-
-    alter()
-    done = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
-    alter()
-    by_wineq = cli("infer", wines)
+    expected = wineq_output(cli, wines, tmp_path / "before.csv")
+    with damaged(cached):  # the remote still has the truth: fetched again, in the same call
+        healed = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
+        assert healed.returncode == 0, healed.stderr
+        assert_same_output(json.loads(healed.stdout), expected)
+    with damaged(cached), damaged(remote_object(project, md5)):
+        done = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
+    with damaged(cached), damaged(remote_object(project, md5)):
+        by_wineq = cli("infer", wines)
     assert done.returncode != 0 and by_wineq.exit_code == 5
     refusal = by_wineq.stderr.removeprefix("Error: wine-quality/1: ").strip()
-    assert refusal.startswith("models/model.pt: the stored bytes hash to ")
+    assert refusal.startswith("models/model.pt: the DVC cache's copy hashes to ")
+    assert "and the copy in DVC remote shared (" in refusal
     assert f"IntegrityError: {refusal}" in done.stderr
 
 

@@ -317,7 +317,7 @@ def test_altered_bytes_in_the_remote_are_refused(project, cli, s3, aws, tmp_path
     result = cli("infer", project / "data" / "wine-quality.csv")
     assert result.exit_code == 5, result.stderr
     assert result.stderr.startswith(
-        "Error: wine-quality/1: models/model.pt: the stored bytes hash to "
+        "Error: wine-quality/1: models/model.pt: the copy in DVC remote s3 (s3://wineq/altered/"
     )
-    assert f"not the recorded {md5}" in result.stderr
+    assert f"does not hash to the recorded {md5}; the remote's object is damaged" in result.stderr
     assert md5_of(project / "models" / "model.pt") == md5  # the original is untouched
