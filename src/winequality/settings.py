@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     dvc_remote: Optional[str] = None
     """Name of the DVC remote to use; default: the repository's default remote."""
     tracking_timeout: float = Field(10.0, gt=0, le=3600)
+    store_busy_timeout: float = Field(60.0, gt=0, le=3600)
+    """Seconds a command waits for another process's write to the local SQLite store
+    before it gives up (trainers side by side share the file)."""
     """Seconds to wait for the MLflow server before giving up with an error."""
     train_threads: int = Field(1, ge=1, le=256)
     """CPU threads of one training (torch's intra-op threads), fixed so a run trains the

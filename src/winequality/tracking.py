@@ -52,7 +52,9 @@ class TrackingStore:
         return self.kind == "server"
 
 
-def tracking_store(uri: Optional[str], home_dir: Path) -> TrackingStore:
+def tracking_store(
+    uri: Optional[str], home_dir: Path, busy_timeout: float = SQLITE_BUSY_TIMEOUT
+) -> TrackingStore:
     """The store a WINEQ_TRACKING_URI names; None means the project's own SQLite file
     (in `home_dir`: the clone, or the clone that queued a DVC experiment).
 
@@ -62,7 +64,7 @@ def tracking_store(uri: Optional[str], home_dir: Path) -> TrackingStore:
     if not uri:
         path = (home_dir / "mlflow.db").as_posix()
         return TrackingStore(
-            f"sqlite:///{path}?timeout={SQLITE_BUSY_TIMEOUT}",
+            f"sqlite:///{path}?timeout={busy_timeout:g}",
             f"sqlite:///{path}",
             "sqlite",
             local_artifacts,
@@ -76,6 +78,26 @@ def tracking_store(uri: Optional[str], home_dir: Path) -> TrackingStore:
             uri = f"sqlite:///{(home_dir / path).as_posix()}"
         return TrackingStore(uri, without_credentials(uri), "sqlite", local_artifacts)
     return TrackingStore(uri, without_credentials(uri), "database", local_artifacts)
+
+
+def _known_revision(text: str) -> bool:
+    """Whether the schema revision MLflow found is one of its own past ones (an older
+    store), not one it has never seen (a store of a newer MLflow)."""
+    import re
+
+    import mlflow.store.db_migrations as migrations
+
+    found = re.search(r"found version (\w+)", text)
+    versions = Path(migrations.__file__).parent / "versions"
+    return bool(found) and any(versions.glob(f"{found.group(1)}_*.py"))
+
+
+def _sqlite_reason(text: str) -> str:
+    """SQLite's own words out of a SQLAlchemy error text."""
+    for reason in ("file is not a database", "database disk image is malformed"):
+        if reason in text:
+            return reason
+    return text.splitlines()[0][:120]
 
 
 def _sqlite_lock(store: TrackingStore):
@@ -173,11 +195,48 @@ class ExperimentTracker:
                 f"MLflow at {self.store.display} failed while {doing}: {first_line}"
             ) from exc
 
+    @contextmanager
+    def _store_faults(self) -> Iterator[None]:
+        """A damaged, foreign or locked database store as one line naming the way out.
+
+        Nothing is written to such a store: MLflow refuses it before any write."""
+        if self.store.is_server:
+            yield
+            return
+        try:
+            yield
+        except Exception as exc:  # SQLAlchemy's and MLflow's errors alike, read by their text
+            text = str(exc)
+            where = f"MLflow store {self.store.display}"
+            if "out-of-date database schema" in text and _known_revision(text):
+                raise TrackingError(
+                    f"{where} has the schema of an older MLflow; back it up, then run "
+                    f"`mlflow db upgrade {self.store.display}`"
+                ) from None
+            if "out-of-date database schema" in text or "Can't locate revision" in text:
+                raise TrackingError(
+                    f"{where} was written by a newer MLflow than this one; use that MLflow, "
+                    "or upgrade MLflow here (`pip install -U mlflow`)"
+                ) from None
+            if "not a database" in text or "malformed" in text:
+                raise TrackingError(
+                    f"{where} is damaged or not an MLflow database (SQLite: "
+                    f"{_sqlite_reason(text)}); restore it from a backup, or move it aside "
+                    "and a new, empty one will be made"
+                ) from None
+            if "database is locked" in text:
+                raise TrackingError(
+                    f"{where} stayed locked by another process past the wait "
+                    "(WINEQ_STORE_BUSY_TIMEOUT); wait for it to finish, or find it with "
+                    f"`fuser {self.store.display.removeprefix('sqlite:///')}`"
+                ) from None
+            raise
+
     @classmethod
     def from_settings(cls, settings) -> ExperimentTracker:
         """The tracker of `settings`' store, experiment and registered model."""
         return cls(
-            tracking_store(settings.tracking_uri, settings.home_dir),
+            tracking_store(settings.tracking_uri, settings.home_dir, settings.store_busy_timeout),
             settings.experiment,
             settings.model_name,
             settings.tracking_timeout,
@@ -229,7 +288,7 @@ class ExperimentTracker:
                 self._check_server()
             from mlflow.tracking import MlflowClient
 
-            with self._calls("connecting"), _sqlite_lock(self.store):
+            with self._calls("connecting"), self._store_faults(), _sqlite_lock(self.store):
                 client = MlflowClient(tracking_uri=self.store.uri, registry_uri=self.store.uri)
                 # Opening the store creates or migrates a SQLite schema: one process at a time.
                 client.search_experiments(max_results=1)

@@ -155,3 +155,77 @@ def test_a_file_that_changes_while_it_is_read_keeps_no_predictions(champion, tmp
         assert said.startswith(f"{path} was deleted while it was being read")
     assert said.endswith("its predictions are not kept — give it again once it is complete")
     assert not out.exists() and list(tmp_path.glob(".out.csv*")) == []
+
+
+# ---------------------------------------------------------------- the MLflow store
+
+
+def _set_revision(db, revision: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+
+
+STORE_FAULTS = {
+    "truncated": (
+        lambda db: db.write_bytes(db.read_bytes()[: db.stat().st_size // 2]),
+        "is damaged or not an MLflow database (SQLite: database disk image is malformed); "
+        "restore it from a backup, or move it aside and a new, empty one will be made",
+    ),
+    "not SQLite": (
+        lambda db: db.write_text("runs: none\n"),
+        "is damaged or not an MLflow database (SQLite: file is not a database); restore it",
+    ),
+    "older MLflow": (
+        lambda db: _set_revision(db, "451aebb31d03"),  # one of MLflow's first schemas
+        "has the schema of an older MLflow; back it up, then run `mlflow db upgrade sqlite:///",
+    ),
+    "newer MLflow": (
+        lambda db: _set_revision(db, "ffffffffffff"),
+        "was written by a newer MLflow than this one; use that MLflow, or upgrade MLflow here",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(STORE_FAULTS))
+def test_a_damaged_or_foreign_store_is_one_line_and_is_not_written(project, cli, fault):
+    damage, message = STORE_FAULTS[fault]
+    db = project / "mlflow.db"  # a working store (the template's), then damaged
+    damage(db)
+    before = db.read_bytes()
+    for command in (("runs",), ("train", "--epochs", "1")):
+        result = cli(*command)
+        assert result.exit_code == 6, result.stderr
+        line = result.stderr.strip()
+        assert line.startswith(f"Error: MLflow store sqlite:///{db} ") and message in line
+        assert len(line.splitlines()) == 1
+    assert db.read_bytes() == before
+
+
+def test_a_store_locked_past_the_wait_names_the_setting_and_is_not_written(
+    project, cli, monkeypatch
+):
+    import sys
+
+    db = project / "mlflow.db"
+    before = db.read_bytes()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], "
+         "isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('held', flush=True); "
+         "time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("WINEQ_STORE_BUSY_TIMEOUT", "1")
+        result = cli("runs")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 6, result.stderr
+    assert result.stderr.strip() == (
+        f"Error: MLflow store sqlite:///{db} stayed locked by another process past the wait "
+        f"(WINEQ_STORE_BUSY_TIMEOUT); wait for it to finish, or find it with `fuser {db}`"
+    )
+    assert db.read_bytes() == before
