@@ -275,7 +275,7 @@ def _runs_table(runs, title: str, numbered: bool = False):
             *([str(number)] if numbered else []),
             r.run_id[:8],
             (r.start or "")[:19].replace("T", " "),
-            r.status,
+            f"{r.status} (process gone)" if r.process_gone else r.status,
             "" if r.epochs is None else str(r.epochs),
             "" if r.rmse is None else f"{r.rmse:.4f}",
             "" if r.mae is None else f"{r.mae:.4f}",
@@ -549,14 +549,31 @@ def runs(
     limit: int = typer.Option(20, "--limit", help="Runs per page, newest first."),
     page: int = typer.Option(1, "--page", help="Page to show: 2 is the next --limit runs."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    close_gone: bool = typer.Option(
+        False,
+        "--close-gone",
+        help="End as FAILED the RUNNING runs whose training process died on this machine.",
+    ),
 ) -> None:
     """List the experiment's runs, newest first, with test metrics and registered versions.
 
     "in 80%" is the share of test wines whose true score fell inside their 80% interval.
+    A run shown "RUNNING (process gone)" lost its trainer (killed, or the machine
+    restarted); --close-gone ends such runs as FAILED.
 
     Example: wineq runs --limit 5 --page 2
     """
     service = _service()
+    if close_gone:
+        closed = service.close_gone_runs()
+        if closed:
+            typer.echo(
+                f"Closed {len(closed)} run(s) whose training process is gone, as FAILED: "
+                + ", ".join(closed),
+                err=True,
+            )
+        else:
+            typer.echo("No RUNNING run of this machine has lost its process.", err=True)
     found = service.list_runs(limit, page)
     if as_json:
         _print_json([r.as_dict() for r in found.runs])

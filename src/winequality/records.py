@@ -68,6 +68,14 @@ class RunRecord:
     def description(self) -> str:
         return self.tags.get("mlflow.note.content", "")
 
+    @property
+    def process_gone(self) -> bool:
+        """RUNNING while the process that started it has ended on this machine."""
+        from winequality.processes import gone
+
+        tag = self.tags.get(f"{TAG_PREFIX}process")
+        return self.status == "RUNNING" and tag is not None and gone(tag) is True
+
 
 @dataclass(frozen=True)
 class VersionRecord:
@@ -172,6 +180,8 @@ class RunSummary:
     registered: list[str]
     coverage_80: Optional[float] = None
     """Share of test wines whose true score is inside their 80% interval (calibrated runs)."""
+    process_gone: bool = False
+    """RUNNING, but the process that trains it has ended on this machine (killed, rebooted)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -229,3 +229,53 @@ def test_a_store_locked_past_the_wait_names_the_setting_and_is_not_written(
         f"(WINEQ_STORE_BUSY_TIMEOUT); wait for it to finish, or find it with `fuser {db}`"
     )
     assert db.read_bytes() == before
+
+
+# ---------------------------------------------------------------- dead trainers
+
+
+def test_a_killed_trainer_is_shown_gone_never_registered_and_closed_with_one_command(project, cli):
+    import json
+    import signal
+    import time
+
+    from conftest import tracker_for
+
+    trainer = subprocess.Popen(
+        [str(BIN / "wineq"), "train", "--epochs", "100000"],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        running = []
+        while not running and time.monotonic() < deadline:
+            time.sleep(0.5)
+            running = [r for r in tracker_for(project).search_runs() if r.status == "RUNNING"]
+        assert running, "the trainer never started its run"
+        [run] = running
+        assert not run.process_gone  # alive: still training
+        assert "RUNNING (process gone)" not in cli("runs").stdout
+    finally:
+        trainer.send_signal(signal.SIGKILL)
+        trainer.wait()
+
+    listed = cli("runs")
+    assert "RUNNING (process gone)" in listed.stdout
+    assert json.loads(cli("runs", "--json").stdout)[0]["process_gone"] is True
+    best = cli("register", "--min-rmse", "5")
+    assert best.exit_code == 8 and "(no finished runs)" in best.stderr
+    chosen = cli("register", "--run-id", run.run_id)
+    assert chosen.exit_code == 8
+    assert chosen.stderr.strip() == (
+        f"Error: run {run.run_id} never finished: its training process is gone (killed, or the "
+        "machine restarted); close it with `wineq runs --close-gone` and register a finished run"
+    )
+
+    closed = cli("runs", "--close-gone")
+    assert closed.exit_code == 0
+    assert f"as FAILED: {run.run_id}" in closed.stderr
+    after = tracker_for(project).get_run(run.run_id)
+    assert after.status == "FAILED" and "closed as FAILED" in after.tags["wineq.error"]
+    assert "process gone" not in closed.stdout
+    again = cli("runs", "--close-gone")
+    assert "No RUNNING run of this machine has lost its process." in again.stderr

@@ -109,6 +109,12 @@ class WineService:
 
         return runs.list_runs(self.tracker, limit, page)
 
+    def close_gone_runs(self) -> list[str]:
+        """End as FAILED the RUNNING runs whose training process died on this machine."""
+        from winequality.service import runs
+
+        return runs.close_gone(self.tracker)
+
     def show(self, target: Optional[str] = None) -> RunDetail:
         """One run whole: by run id or prefix, NAME@ALIAS, NAME/VERSION (default: champion)."""
         from winequality.service import runs

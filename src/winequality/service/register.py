@@ -14,6 +14,16 @@ from winequality.records import LINEAGE_KEYS, RMSE, TAG_PREFIX, Registration, Ru
 
 def _checked_run(resolver, run_id: str, bar: float) -> RunRecord:
     run = resolver.find_run(run_id)
+    if run.process_gone:
+        raise QualityBarError(
+            f"run {run.run_id} never finished: its training process is gone (killed, or the "
+            "machine restarted); close it with `wineq runs --close-gone` and register a "
+            "finished run"
+        )
+    if run.status == "RUNNING":
+        raise QualityBarError(
+            f"run {run.run_id} is still training; register it once it has finished"
+        )
     if run.status != "FINISHED":
         raise QualityBarError(
             f"run {run.run_id} ended {run.status}, so its model is not trustworthy; "

@@ -106,6 +106,27 @@ def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
                 mae=run.metrics.get("test_mae"),
                 registered=registered.get(run.run_id, []),
                 coverage_80=run.metrics.get("test_coverage_80"),
+                process_gone=run.process_gone,
             )
         )
     return RunsPage(summaries, page, more, registry_hidden=hidden)
+
+
+GONE_NOTE = (
+    "its training process ended without finishing the run (killed, or the machine "
+    "restarted); closed as FAILED by `wineq runs --close-gone`"
+)
+
+
+def close_gone(tracker) -> list[str]:
+    """End as FAILED every RUNNING run whose training process has ended on this machine;
+    their ids. Runs started elsewhere, or still training, are left alone."""
+    from winequality.records import TAG_PREFIX
+
+    closed = []
+    for run in tracker.search_runs("attributes.status = 'RUNNING'"):
+        if run.process_gone:
+            tracker.set_tags(run.run_id, {f"{TAG_PREFIX}error": GONE_NOTE})
+            tracker.end_run(run.run_id, "FAILED")
+            closed.append(run.run_id)
+    return closed

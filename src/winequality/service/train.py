@@ -13,6 +13,7 @@ from typing import Optional
 
 from winequality.errors import ConfigError, Interrupted, StoreError, UsageError, WineqError
 from winequality.params import VAL_FRACTION, TrainParams
+from winequality.processes import process_tag
 from winequality.records import TAG_PREFIX, TrainResult
 from winequality.schema import COLOR, COLORS, P_PREMIUM, PREDICTION, QUALITY_HIGH, QUALITY_LOW
 from winequality.settings import DATA_FILE, MODEL_FILE, Settings
@@ -204,6 +205,8 @@ def train(
         f"{TAG_PREFIX}git_dirty": str(dirty).lower(),
         f"{TAG_PREFIX}data_path": f"{DATA_FILE} (data.dvc)",
         f"{TAG_PREFIX}data_md5": data_md5,
+        # so that `wineq runs` can tell a trainer that died from one still at work
+        f"{TAG_PREFIX}process": process_tag(),
     }
     if settings.dvc_experiment:  # `dvc exp run`: each names the other
         tags["mlflow.runName"] = settings.dvc_experiment
