@@ -5,6 +5,7 @@ Standard library only, so any layer may use it without loading pandas or DVC.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tempfile
@@ -20,6 +21,18 @@ class OutputError(DataError):
     """A file could not be written (no such folder, no permission, a folder in the way)."""
 
 
+def why_not_written(exc: OSError) -> str:
+    """The reason a write failed, in the words a user acts on."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({exc.strerror}); free some space, or pick another place"
+    if exc.errno == errno.EFBIG:
+        return (
+            f"the file reached this process's file-size limit ({exc.strerror}); raise the "
+            "limit (`ulimit -f`), or pick another place"
+        )
+    return f"{exc.strerror}; pick another place"
+
+
 @contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
     """A binary handle whose bytes replace `path` only when the block ends without error.
@@ -32,7 +45,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror}; pick another place") from exc
+        raise OutputError(f"cannot write {path}: {why_not_written(exc)}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -42,7 +55,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-            raise OutputError(f"cannot write {path}: {exc.strerror}; pick another place") from exc
+            raise OutputError(f"cannot write {path}: {why_not_written(exc)}") from exc
         raise
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from winequality.errors import DataError, IntegrityError, StoreError
-from winequality.files import write_atomic
+from winequality.files import why_not_written, write_atomic
 from winequality.records import StoredFile, without_credentials
 from winequality.settings import DATA_DIR, DATA_FILE
 
@@ -300,7 +300,7 @@ class ModelStore:
                         )
             except OSError as exc:
                 raise StoreError(
-                    f"could not put {relpath} in the DVC cache {cache.path}: {exc.strerror}"
+                    f"could not put {relpath} in the DVC cache {cache.path}: {why_not_written(exc)}"
                 ) from exc
             with _transfer_errors() as reasons:
                 try:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -279,3 +281,121 @@ def test_a_killed_trainer_is_shown_gone_never_registered_and_closed_with_one_com
     assert "process gone" not in closed.stdout
     again = cli("runs", "--close-gone")
     assert "No RUNNING run of this machine has lost its process." in again.stderr
+
+
+# ---------------------------------------------------------------- a full disk
+
+
+@contextmanager
+def small_disk(folder, size: int):
+    """`folder` on a file system of `size` bytes (tmpfs) holding its present files, for the
+    block; skipped where this machine lets nobody mount one."""
+    import shutil
+    import tempfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = Path(tempfile.mkdtemp(prefix="wineq-keep-"))
+    shutil.copytree(folder, keep / "files", symlinks=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        shutil.rmtree(keep)
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
+    try:
+        shutil.copytree(keep / "files", folder, symlinks=True, dirs_exist_ok=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+        shutil.copytree(keep / "files", folder, symlinks=True, dirs_exist_ok=True)
+        shutil.rmtree(keep)
+
+
+def _leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and p.suffix == ".tmp")
+
+
+def test_a_full_disk_leaves_the_previous_output_intact_and_no_temporary_file(
+    champion, cli, tmp_path
+):
+    many = tmp_path / "many.csv"
+    many.write_text(HEADER + ';"color"\n' + "\n".join([r + ";red" for r in _rows(20)] * 200) + "\n")
+    with small_disk(tmp_path / "small", 64 * 1024) as small:
+        out = small / "predictions.csv"
+        out.write_text("the previous predictions\n")
+        result = cli("infer", many, "--output", out)
+        assert result.exit_code == 3, result.stderr
+        assert result.stderr.strip() == (
+            f"Error: cannot write {out}: the disk is full (No space left on device); free "
+            "some space, or pick another place"
+        )
+        assert out.read_text() == "the previous predictions\n" and _leftovers(small) == []
+
+
+def test_a_file_size_limit_is_named_as_such(champion, tmp_path):
+    import resource
+    import signal
+
+    # the limit lets MLflow's store grow as it needs, but not the output
+    limit = (champion / "mlflow.db").stat().st_size + (2 << 20)
+    rows = [r + ";red" for r in _rows(20)]
+    many = tmp_path / "many.csv"
+    with open(many, "w") as handle:
+        handle.write(HEADER + ';"color"\n')
+        while handle.tell() < limit:
+            handle.write("\n".join(rows) + "\n")
+    out = tmp_path / "out" / "predictions.csv"
+    out.parent.mkdir()
+    out.write_text("the previous predictions\n")
+
+    def limited():  # as `ulimit -f` would; the signal would kill instead of failing the write
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(
+        [str(BIN / "wineq"), "infer", str(many), "--output", str(out)],
+        cwd=champion, capture_output=True, text=True, timeout=300, preexec_fn=limited,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip() == (
+        f"Error: cannot write {out}: the file reached this process's file-size limit (File "
+        "too large); raise the limit (`ulimit -f`), or pick another place"
+    )
+    assert out.read_text() == "the previous predictions\n" and _leftovers(out.parent) == []
+
+
+def test_a_full_disk_while_storing_the_model_keeps_the_previous_model(project, cli):
+    assert cli("train", "--epochs", "1").exit_code == 0
+    model = project / "models" / "model.pt"
+    previous = model.read_bytes()
+    with small_disk(project / "models", len(previous) * 3 // 2) as models:
+        result = cli("train", "--epochs", "1", "--seed", "1")
+        assert result.exit_code == 3, result.stderr
+        assert result.stderr.strip() == (
+            f"Error: cannot write {model}: the disk is full (No space left on device); free "
+            "some space, or pick another place"
+        )
+        assert model.read_bytes() == previous and _leftovers(models) == []
+    from conftest import tracker_for
+
+    assert tracker_for(project).search_runs()[0].status == "FAILED"
+
+
+def test_a_full_disk_while_importing_the_data_keeps_the_previous_data(
+    project, cli, uci_source, monkeypatch
+):
+    from winequality import data as data_module
+
+    data = project / "data" / "wine-quality.csv"
+    previous = data.read_bytes()
+    source, spec = uci_source
+    monkeypatch.setattr(data_module, "UCI_FILES", spec)
+    with small_disk(project / "data", len(previous) * 3 // 2) as folder:
+        result = cli("data", "import", "--source", source)
+        assert result.exit_code == 3, result.stderr
+        assert result.stderr.strip() == (
+            f"Error: cannot write {data}: the disk is full (No space left on device); free "
+            "some space, or pick another place"
+        )
+        assert data.read_bytes() == previous and _leftovers(folder) == []

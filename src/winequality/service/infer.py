@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
 
 from winequality.errors import ConfigError, DataError, UsageError
-from winequality.files import atomic_file, binary_sink
+from winequality.files import OutputError, atomic_file, binary_sink, why_not_written
 from winequality.records import InferResult, ModelSource
 from winequality.resolve import parse_model_ref
 from winequality.schema import (
@@ -197,8 +197,15 @@ def infer(
                 rows, sq, ab, labelled, collected = predict_all(sink)
         elif stream is not None:
             sink = binary_sink(stream)
-            rows, sq, ab, labelled, collected = predict_all(sink)
-            sink.flush()
+            try:
+                rows, sq, ab, labelled, collected = predict_all(sink)
+                sink.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:  # standard output redirected to a file on a full disk
+                raise OutputError(
+                    f"cannot write the predictions to standard output: {why_not_written(exc)}"
+                ) from exc
         else:
             rows, sq, ab, labelled, collected = predict_all(None)
     metrics = {"rmse": (sq / rows) ** 0.5, "mae": ab / rows} if labelled and rows else None
