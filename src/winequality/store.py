@@ -237,13 +237,20 @@ class ModelStore:
             md5 = stage.outs[0].hash_info.value
             name = self.remote_name or repo.config["core"].get("remote")
             found = StoredFile(f"{DATA_DIR}.dvc", md5, self._describe(repo, name) if name else "")
+            # A cache copy that fails its md5 is dropped (before DVC looks, which would drop
+            # it silently), so the pull fetches the remote's; a work-tree file holding the
+            # same damaged bytes was checked out from it, and goes too. An edit stays.
+            damaged = self._drop_damaged_data_copy(repo, md5)
+            workspace = self.root / DATA_FILE
+            if damaged is not None and _md5_of(workspace) == damaged:
+                workspace.unlink()
             status = repo.status(targets=[target])
             if not status:
                 return found
             changed = any(
                 "modified" in str(entry) for changes in status.values() for entry in changes
             )
-            if changed and (self.root / DATA_FILE).exists():
+            if changed and workspace.exists():
                 raise DataError(
                     f"{DATA_FILE} differs from the version in data.dvc; run `dvc checkout "
                     "data.dvc` to restore it, or `dvc add data` and commit data.dvc to make "
@@ -253,12 +260,35 @@ class ModelStore:
                 repo.pull(targets=[target], remote=self.remote_name)
             except DvcException as exc:
                 raise DataError(
-                    f"the data of data.dvc (md5 {md5}) is neither in the DVC cache nor in the "
-                    "remote; run `wineq data import` to build and push it"
+                    (
+                        f"the DVC cache's copy of {DATA_FILE} was damaged (md5 {damaged}) and "
+                        "the remote has no intact one"
+                        if damaged
+                        else f"the data of data.dvc (md5 {md5}) is neither in the DVC cache "
+                        "nor in the remote"
+                    )
+                    + "; run `wineq data import` to build and push it"
                 ) from exc
         if not (self.root / DATA_FILE).is_file():
             raise DataError(f"{DATA_FILE} is missing after the pull; run `wineq data import`")
         return found
+
+    @staticmethod
+    def _drop_damaged_data_copy(repo, dir_md5: str) -> Optional[str]:
+        """Drop the cache's copy of the data file if its bytes fail their md5; the md5 they
+        had, or None when the copy is intact or absent."""
+        cache = repo.cache.local
+        try:
+            manifest = json.loads(Path(cache.oid_to_path(dir_md5)).read_text())
+            entry = next(e for e in manifest if e.get("relpath") == Path(DATA_FILE).name)
+        except (OSError, ValueError, StopIteration):
+            return None  # no manifest in the cache: the pull fetches everything
+        copy = Path(cache.oid_to_path(entry["md5"]))
+        actual = _md5_of(copy)
+        if actual is None or actual == entry["md5"]:
+            return None
+        copy.unlink(missing_ok=True)
+        return actual
 
     @contextmanager
     def open_data(self) -> Iterator[object]:

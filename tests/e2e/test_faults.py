@@ -399,3 +399,35 @@ def test_a_full_disk_while_importing_the_data_keeps_the_previous_data(
             "some space, or pick another place"
         )
         assert data.read_bytes() == previous and _leftovers(folder) == []
+
+
+# ---------------------------------------------------------------- damaged data
+
+
+def test_a_damaged_cache_copy_of_the_data_heals_from_the_remote(project, cli):
+    import hashlib
+    import json
+
+    import yaml
+
+    dir_md5 = yaml.safe_load((project / "data.dvc").read_text())["outs"][0]["md5"]
+    cache = project / ".dvc" / "cache" / "files" / "md5"
+    manifest = json.loads((cache / dir_md5[:2] / dir_md5[2:]).read_text())
+    md5 = next(e["md5"] for e in manifest if e["relpath"] == "wine-quality.csv")
+    copy = cache / md5[:2] / md5[2:]
+    data = project / "data" / "wine-quality.csv"
+    intact = data.read_bytes()
+    bad = intact[:-2] + bytes([intact[-2] ^ 0x01]) + intact[-1:]  # one flipped bit
+    copy.chmod(0o644)
+    copy.write_bytes(bad)
+    data.write_bytes(bad)  # the work tree's copy was checked out from the damaged cache
+    result = cli("train", "--epochs", "1")
+    assert result.exit_code == 0, result.stderr
+    assert data.read_bytes() == intact and hashlib.md5(copy.read_bytes()).hexdigest() == md5
+
+    edited = intact + intact.splitlines(keepends=True)[1]  # somebody's edit is theirs
+    data.write_bytes(edited)
+    result = cli("train", "--epochs", "1")
+    assert result.exit_code == 3
+    assert "data/wine-quality.csv differs from the version in data.dvc" in result.stderr
+    assert data.read_bytes() == edited
