@@ -166,7 +166,9 @@ def damaged(path: Path):
         yield original
     finally:
         path.unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(original)
+        path.chmod(0o444)  # as DVC keeps its objects
 
 
 def md5_of(path: Path) -> str:

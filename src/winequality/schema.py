@@ -41,6 +41,7 @@ chance of a premium score (models saved before calibration give PREDICTION alone
 DEFAULT_INTERVAL = 0.8  # the interval's level, unless WINEQ_INTERVAL or --interval say otherwise
 DEFAULT_PREMIUM = 7  # p_premium is P(quality ≥ this)
 STDIN_NAME = "<stdin>"
+HEADER_LIMIT = 1 << 20  # bytes of a header line; anything longer is no wine file
 
 
 def checked_level(interval: float, flag: str = "--interval") -> float:
@@ -128,13 +129,15 @@ class WineInput:
         if self.path is None or self.identity is None:
             return None  # a stream or a pipe: nothing to compare with
         device, inode, size = self.identity
-        now = os.fstat(self.handle.fileno()).st_size
-        if now < size:
-            return f"shrank from {size:,} to {now:,} bytes"
         try:
+            now = os.fstat(self.handle.fileno()).st_size
+            if now < size:
+                return f"shrank from {size:,} to {now:,} bytes"
             current = os.stat(self.path)
         except FileNotFoundError:
             return "was deleted"
+        except OSError as exc:
+            return f"could no longer be reached ({exc.strerror})"
         if (current.st_dev, current.st_ino) != (device, inode):
             return "was replaced by another file"
         return None
@@ -172,7 +175,7 @@ def open_wines(
     else:
         name, handle, owned = STDIN_NAME, source, False
     try:
-        raw = handle.readline()
+        raw = handle.readline(HEADER_LIMIT)  # /dev/zero has no end of line
         header = raw.rstrip(b"\r\n")
         text = header.decode("utf-8", errors="replace")
         sep = separator_of(text, name)
@@ -218,5 +221,5 @@ def _open_path(source: Path) -> tuple[BinaryIO, Optional[tuple[int, int, int]]]:
         raise DataError(f"cannot read {name}: {exc.strerror}") from None
     if not stat.S_ISREG(info.st_mode):
         return handle, None  # a named pipe or /dev/stdin: read as the stream it is
-    opened = os.fstat(handle.fileno())
-    return handle, (opened.st_dev, opened.st_ino, opened.st_size)
+    # the path's identity as stat sees it, so the check at the end compares like with like
+    return handle, (info.st_dev, info.st_ino, os.fstat(handle.fileno()).st_size)

@@ -61,10 +61,10 @@ class Settings(BaseSettings):
     dvc_remote: Optional[str] = None
     """Name of the DVC remote to use; default: the repository's default remote."""
     tracking_timeout: float = Field(10.0, gt=0, le=3600)
-    store_busy_timeout: float = Field(60.0, gt=0, le=3600)
-    """Seconds a command waits for another process's write to the local SQLite store
-    before it gives up (trainers side by side share the file)."""
     """Seconds to wait for the MLflow server before giving up with an error."""
+    store_busy_timeout: float = Field(60.0, gt=0, le=3600)
+    """Seconds wineq waits for another process's lock when it opens the local SQLite
+    store (MLflow itself then waits up to 20 s on each later write)."""
     train_threads: int = Field(1, ge=1, le=256)
     """CPU threads of one training (torch's intra-op threads), fixed so a run trains the
     same on any machine and trainers side by side (`dvc queue start -j 2`) do not
@@ -106,7 +106,11 @@ class Settings(BaseSettings):
     @field_validator("tracking_uri")
     @classmethod
     def _a_store_mlflow_knows(cls, uri: Optional[str]) -> Optional[str]:
-        if uri is not None and uri.split(":", 1)[0].split("+", 1)[0].lower() not in STORE_SCHEMES:
+        if not uri:
+            return None  # empty: the project's own store, as when it is not set
+        if "://" not in uri and not uri.lower().startswith(("sqlite:", "file:")):
+            return uri  # a plain path: a folder store, as MLflow reads it
+        if uri.split(":", 1)[0].split("+", 1)[0].lower() not in STORE_SCHEMES:
             raise ValueError(
                 "use sqlite:///path/mlflow.db, http(s)://server:port, "
                 "postgresql://user@host/db or file:///folder"
@@ -176,8 +180,12 @@ def _setting_problem(exc: ValidationError, env_file: Path, given: set[str]) -> s
     )
     value = problem.get("input")
     shown = "***" if "PASSWORD" in variable or "TOKEN" in variable else value
+    if isinstance(shown, str) and "://" in shown:
+        from winequality.records import without_credentials
+
+        shown = without_credentials(shown)  # a URL's password never reaches a log
     reason = str(problem["msg"]).removeprefix("Value error, ")
-    if field in given and variable not in os.environ:
+    if field in given:
         where = "the command line"
     elif variable in os.environ or variable.lower() in os.environ:
         where = "the environment"
@@ -189,6 +197,6 @@ def _setting_problem(exc: ValidationError, env_file: Path, given: set[str]) -> s
                     where = f"{env_file} line {number}"
         except OSError:
             pass
-    if not isinstance(shown, str) or not shown or shown != shown.strip():
+    if not isinstance(shown, str) or not shown or shown != shown.strip() or not shown.isprintable():
         shown = repr(shown)  # an empty value, or spaces around it, made visible
     return f"{variable}={shown} (from {where}) is not accepted: {reason}; fix it there"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,9 +68,10 @@ def _ignore_in_git(path: Path) -> None:
 
 
 def _md5_of(path: Path) -> Optional[str]:
+    """The md5 of the file's bytes; None when there is no file to read."""
     try:
         return hashlib.md5(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
 
 
@@ -240,8 +242,8 @@ class ModelStore:
             # A cache copy that fails its md5 is dropped (before DVC looks, which would drop
             # it silently), so the pull fetches the remote's; a work-tree file holding the
             # same damaged bytes was checked out from it, and goes too. An edit stays.
-            damaged = self._drop_damaged_data_copy(repo, md5)
             workspace = self.root / DATA_FILE
+            damaged = self._drop_damaged_data_copy(repo, md5, workspace)
             if damaged is not None and _md5_of(workspace) == damaged:
                 workspace.unlink()
             status = repo.status(targets=[target])
@@ -274,9 +276,10 @@ class ModelStore:
         return found
 
     @staticmethod
-    def _drop_damaged_data_copy(repo, dir_md5: str) -> Optional[str]:
+    def _drop_damaged_data_copy(repo, dir_md5: str, workspace: Path) -> Optional[str]:
         """Drop the cache's copy of the data file if its bytes fail their md5; the md5 they
-        had, or None when the copy is intact or absent."""
+        had, or None when the copy is intact or absent, or is the work tree's file itself
+        (a hardlink or symlink cache: an edit there is somebody's, never dropped)."""
         cache = repo.cache.local
         try:
             manifest = json.loads(Path(cache.oid_to_path(dir_md5)).read_text())
@@ -284,6 +287,13 @@ class ModelStore:
         except (OSError, ValueError, StopIteration):
             return None  # no manifest in the cache: the pull fetches everything
         copy = Path(cache.oid_to_path(entry["md5"]))
+        try:
+            if workspace.is_symlink() or (
+                workspace.exists() and copy.exists() and os.path.samefile(workspace, copy)
+            ):
+                return None
+        except OSError:
+            return None
         actual = _md5_of(copy)
         if actual is None or actual == entry["md5"]:
             return None

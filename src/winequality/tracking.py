@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from winequality.errors import AccessDenied, NotAuthenticated, NotFoundError, TrackingError
+from winequality.errors import (
+    AccessDenied,
+    NotAuthenticated,
+    NotFoundError,
+    TrackingError,
+    WineqError,
+)
 from winequality.records import ALIAS, RMSE, RunRecord, VersionRecord, without_credentials
 
 POINTER_DIR = "model"
@@ -78,6 +84,32 @@ def tracking_store(
             uri = f"sqlite:///{(home_dir / path).as_posix()}"
         return TrackingStore(uri, without_credentials(uri), "sqlite", local_artifacts)
     return TrackingStore(uri, without_credentials(uri), "database", local_artifacts)
+
+
+def _refuse_foreign_sqlite(store: TrackingStore, problem) -> None:
+    """A SQLite file that holds tables but not MLflow's schema record belongs to something
+    else: refuse it before MLflow would add its own tables to it."""
+    import sqlite3
+
+    path = Path(store.uri.removeprefix("sqlite:///").split("?", 1)[0])
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return  # a new store: MLflow makes it
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        found = problem(str(exc))
+        if found is None:
+            raise TrackingError(f"MLflow store {store.display}: {exc}") from None
+        raise TrackingError(found) from None
+    except OSError:
+        return  # MLflow's own connection will say what is wrong
+    if tables and "alembic_version" not in tables:
+        raise TrackingError(
+            f"MLflow store {store.display} is a SQLite database of something else (its "
+            f"tables: {', '.join(sorted(tables)[:3])}...), not an MLflow store; point "
+            "WINEQ_TRACKING_URI elsewhere, or move it aside"
+        )
 
 
 def _known_revision(text: str) -> bool:
@@ -190,47 +222,67 @@ class ExperimentTracker:
                 ) from None
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise NotFoundError(f"{doing}: {exc.message}") from exc
+            problem = self._store_problem(str(exc.message))
+            if problem is not None:  # a store that broke or locked after it was opened
+                raise TrackingError(f"{problem} (while {doing})") from None
             first_line = str(exc.message).strip().splitlines()[0] if exc.message else exc
             raise TrackingError(
                 f"MLflow at {self.store.display} failed while {doing}: {first_line}"
             ) from exc
 
+    def _store_problem(self, text: str) -> Optional[str]:
+        """The one line for a damaged, foreign, locked or full SQLite store, from the text
+        of whatever error MLflow or SQLAlchemy raised; None for any other error."""
+        if self.store.kind != "sqlite":
+            return None
+        where = f"MLflow store {self.store.display}"
+        path = self.store.display.removeprefix("sqlite:///")
+        if "out-of-date database schema" in text and _known_revision(text):
+            return (
+                f"{where} has the schema of an older MLflow; back it up, then run "
+                f"`mlflow db upgrade {self.store.display}`"
+            )
+        if "out-of-date database schema" in text or "Can't locate revision" in text:
+            return (
+                f"{where} was written by a newer MLflow than this one, or its schema record "
+                "is damaged; use that MLflow, upgrade MLflow here (`pip install -U mlflow`), "
+                "or restore the store from a backup"
+            )
+        if "not a database" in text or "malformed" in text or "already exists" in text:
+            return (
+                f"{where} is damaged or not an MLflow database (SQLite: {_sqlite_reason(text)}); "
+                "restore it from a backup, or move it aside and a new, empty one will be made"
+            )
+        if "database is locked" in text:
+            return (
+                f"{where} stayed locked by another process past the wait "
+                f"(WINEQ_STORE_BUSY_TIMEOUT); wait for it to finish, or find it with `fuser {path}`"
+            )
+        if "disk is full" in text:
+            return f"{where}: the disk is full; free some space, then run the command again"
+        if "readonly database" in text or "read-only" in text:
+            return f"{where} cannot be written (read-only); check the permissions of {path}"
+        return None
+
     @contextmanager
     def _store_faults(self) -> Iterator[None]:
-        """A damaged, foreign or locked database store as one line naming the way out.
+        """A damaged, foreign or locked SQLite store as one line naming the way out.
 
-        Nothing is written to such a store: MLflow refuses it before any write."""
-        if self.store.is_server:
+        Nothing is written to such a store: MLflow refuses it before any write, and a
+        SQLite file of another application is refused before MLflow would add its tables."""
+        if self.store.kind != "sqlite":
             yield
             return
+        _refuse_foreign_sqlite(self.store, self._store_problem)
         try:
             yield
-        except Exception as exc:  # SQLAlchemy's and MLflow's errors alike, read by their text
-            text = str(exc)
-            where = f"MLflow store {self.store.display}"
-            if "out-of-date database schema" in text and _known_revision(text):
-                raise TrackingError(
-                    f"{where} has the schema of an older MLflow; back it up, then run "
-                    f"`mlflow db upgrade {self.store.display}`"
-                ) from None
-            if "out-of-date database schema" in text or "Can't locate revision" in text:
-                raise TrackingError(
-                    f"{where} was written by a newer MLflow than this one; use that MLflow, "
-                    "or upgrade MLflow here (`pip install -U mlflow`)"
-                ) from None
-            if "not a database" in text or "malformed" in text:
-                raise TrackingError(
-                    f"{where} is damaged or not an MLflow database (SQLite: "
-                    f"{_sqlite_reason(text)}); restore it from a backup, or move it aside "
-                    "and a new, empty one will be made"
-                ) from None
-            if "database is locked" in text:
-                raise TrackingError(
-                    f"{where} stayed locked by another process past the wait "
-                    "(WINEQ_STORE_BUSY_TIMEOUT); wait for it to finish, or find it with "
-                    f"`fuser {self.store.display.removeprefix('sqlite:///')}`"
-                ) from None
+        except WineqError:
             raise
+        except Exception as exc:  # SQLAlchemy's and MLflow's errors alike, read by their text
+            problem = self._store_problem(str(exc))
+            if problem is None:
+                raise
+            raise TrackingError(problem) from None
 
     @classmethod
     def from_settings(cls, settings) -> ExperimentTracker:
@@ -267,6 +319,8 @@ class ExperimentTracker:
             # Schema migrations on a new SQLite store log at INFO; users need none of it.
             for name in ("alembic", "mlflow"):
                 logging.getLogger(name).setLevel(logging.WARNING)
+            # a locked or full store is wineq's one line, not MLflow's logged traceback
+            logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
             # nor bars for the few kB of a model's pointer files; wineq reports outcomes
             os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
             if self.store.is_server:

@@ -102,7 +102,7 @@ def test_a_named_pipe_and_dev_stdin_are_read_as_the_streams_they_are(
     expected = cli("infer", wines).stdout
     fifo = tmp_path / "wines.fifo"
     os.mkfifo(fifo)
-    writer = threading.Thread(target=lambda: fifo.write_bytes(wines.read_bytes()))
+    writer = threading.Thread(target=lambda: fifo.write_bytes(wines.read_bytes()), daemon=True)
     writer.start()
     through_pipe = wineq("infer", fifo, cwd=champion)
     writer.join(timeout=60)
@@ -119,7 +119,11 @@ def test_an_unreadable_file_says_permission_denied(champion, tmp_path):
     locked.write_text(HEADER + ';"color"\n' + _rows(1)[0] + ";red\n")
     locked.chmod(0o000)
     # root reads anything: run wineq without root's power to override file permissions
-    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    import shutil
+
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("root here, and no setpriv to give up its power over permissions")
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"]
     command = [*(drop if os.geteuid() == 0 else []), str(BIN / "wineq"), "infer", str(locked)]
     result = subprocess.run(command, cwd=champion, capture_output=True, text=True, timeout=300)
     assert result.returncode == 3, result.stderr
@@ -185,7 +189,8 @@ STORE_FAULTS = {
     ),
     "newer MLflow": (
         lambda db: _set_revision(db, "ffffffffffff"),
-        "was written by a newer MLflow than this one; use that MLflow, or upgrade MLflow here",
+        "was written by a newer MLflow than this one, or its schema record is damaged; use "
+        "that MLflow, upgrade MLflow here",
     ),
 }
 
@@ -203,6 +208,24 @@ def test_a_damaged_or_foreign_store_is_one_line_and_is_not_written(project, cli,
         assert line.startswith(f"Error: MLflow store sqlite:///{db} ") and message in line
         assert len(line.splitlines()) == 1
     assert db.read_bytes() == before
+
+
+def test_a_sqlite_file_of_another_application_is_refused_untouched(project, cli):
+    import sqlite3
+
+    db = project / "mlflow.db"
+    db.unlink()
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE notes (day TEXT, wine TEXT)")
+    before = db.read_bytes()
+    result = cli("runs")
+    assert result.exit_code == 6, result.stderr
+    assert result.stderr.strip() == (
+        f"Error: MLflow store sqlite:///{db} is a SQLite database of something else (its "
+        "tables: notes...), not an MLflow store; point WINEQ_TRACKING_URI elsewhere, or move "
+        "it aside"
+    )
+    assert db.read_bytes() == before  # MLflow never added its tables
 
 
 def test_a_store_locked_past_the_wait_names_the_setting_and_is_not_written(
@@ -331,6 +354,19 @@ def test_a_full_disk_leaves_the_previous_output_intact_and_no_temporary_file(
             "some space, or pick another place"
         )
         assert out.read_text() == "the previous predictions\n" and _leftovers(small) == []
+
+
+def test_standard_output_on_a_full_disk_is_one_line(champion, wines):
+    with open("/dev/full", "wb") as full:  # every write: No space left on device
+        result = subprocess.run(
+            [str(BIN / "wineq"), "infer", str(wines)],
+            cwd=champion, stdout=full, stderr=subprocess.PIPE, text=True, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip() == (
+        "Error: cannot write the predictions to standard output: the disk is full (No space "
+        "left on device); free some space, or pick another place"
+    )
 
 
 def test_a_file_size_limit_is_named_as_such(champion, tmp_path):

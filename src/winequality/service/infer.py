@@ -96,6 +96,30 @@ def _fixed_point(sep: str) -> tuple[list[str], list[str]]:
     )
 
 
+class _StdoutSink:
+    """Standard output whose write errors (a redirect to a full disk) are one line; a
+    closed pipe stays a BrokenPipeError, which the CLI ends quietly."""
+
+    def __init__(self, sink):
+        self.sink = sink
+
+    def _guarded(self, call, *args):
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the predictions to standard output: {why_not_written(exc)}"
+            ) from exc
+
+    def write(self, data: bytes) -> None:
+        self._guarded(self.sink.write, data)
+
+    def flush(self) -> None:
+        self._guarded(self.sink.flush)
+
+
 def infer(
     settings: Settings,
     resolver: Callable,
@@ -196,16 +220,9 @@ def infer(
             with atomic_file(output) as sink:
                 rows, sq, ab, labelled, collected = predict_all(sink)
         elif stream is not None:
-            sink = binary_sink(stream)
-            try:
-                rows, sq, ab, labelled, collected = predict_all(sink)
-                sink.flush()
-            except BrokenPipeError:
-                raise
-            except OSError as exc:  # standard output redirected to a file on a full disk
-                raise OutputError(
-                    f"cannot write the predictions to standard output: {why_not_written(exc)}"
-                ) from exc
+            sink = _StdoutSink(binary_sink(stream))
+            rows, sq, ab, labelled, collected = predict_all(sink)
+            sink.flush()
         else:
             rows, sq, ab, labelled, collected = predict_all(None)
     metrics = {"rmse": (sq / rows) ** 0.5, "mae": ab / rows} if labelled and rows else None

@@ -125,8 +125,13 @@ def close_gone(tracker) -> list[str]:
 
     closed = []
     for run in tracker.search_runs("attributes.status = 'RUNNING'"):
-        if run.process_gone:
-            tracker.set_tags(run.run_id, {f"{TAG_PREFIX}error": GONE_NOTE})
-            tracker.end_run(run.run_id, "FAILED")
-            closed.append(run.run_id)
+        if not run.process_gone:
+            continue
+        # Read again now that its process is surely gone (a dead process writes nothing
+        # more): it may have finished between the search and the check.
+        if tracker.get_run(run.run_id).status != "RUNNING":
+            continue
+        tracker.set_tags(run.run_id, {f"{TAG_PREFIX}error": GONE_NOTE})
+        tracker.end_run(run.run_id, "FAILED")
+        closed.append(run.run_id)
     return closed
