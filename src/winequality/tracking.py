@@ -112,6 +112,14 @@ def _refuse_foreign_sqlite(store: TrackingStore, problem) -> None:
         )
 
 
+def _duplicate_dataset(text: str) -> bool:
+    """Whether an error is the lost race of two runs inserting the same dataset."""
+    text = text.lower()
+    return "datasets" in text and (
+        "unique constraint" in text or "duplicate" in text or "already exists" in text
+    )
+
+
 def _known_revision(text: str) -> bool:
     """Whether the schema revision MLflow found is one of its own past ones (an older
     store), not one it has never seen (a store of a newer MLflow)."""
@@ -521,10 +529,22 @@ class ExperimentTracker:
             schema=json.dumps({"mlflow_colspec": columns}),
             profile=json.dumps(profile),
         )
+        import time
+
+        from mlflow.exceptions import MlflowException
+
+        inputs = [DatasetInput(dataset, [InputTag("mlflow.data.context", context)])]
         with self._calls("logging the dataset input"):
-            self.client.log_inputs(
-                run_id, [DatasetInput(dataset, [InputTag("mlflow.data.context", context)])]
-            )
+            for attempt in range(3):
+                try:
+                    self.client.log_inputs(run_id, inputs)
+                    return
+                except MlflowException as exc:
+                    # Two trainers logging the same new dataset at once: MLflow's store
+                    # inserts it twice and one insert fails. The other's is there now.
+                    if attempt == 2 or not _duplicate_dataset(str(exc.message)):
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
 
     def log_report(self, run_id: str, description: str, plots: list[Path], table) -> None:
         """What the run's page shows: its description (markdown), its plots as images under

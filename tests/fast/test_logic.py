@@ -286,3 +286,16 @@ def test_a_run_with_one_colour_in_its_test_wines_still_reports(tmp_path):
     written = json.loads((tmp_path / "reports" / "metrics.json").read_text())
     assert written["test_r2"] is None and written["best_epoch"] == 2
     assert written["mlflow_run_id"] == "ab" * 16
+
+
+def test_the_lost_race_of_two_runs_logging_one_dataset_is_told_apart():
+    from winequality.tracking import _duplicate_dataset
+
+    seen = (  # as an MLflow server on SQLite answered two trainers (CI, 2026-11-29)
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, "
+        "datasets.name, datasets.digest"
+    )
+    assert _duplicate_dataset(seen)
+    assert _duplicate_dataset('duplicate key value violates unique constraint "datasets_pk"')
+    assert not _duplicate_dataset("UNIQUE constraint failed: runs.run_uuid")
+    assert not _duplicate_dataset("database is locked")
