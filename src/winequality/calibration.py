@@ -35,6 +35,21 @@ FLOOR_SHARE = 0.05  # no wine's scale below this share of the mean absolute erro
 MIN_CALIBRATION_WINES = 9  # the fewest validation wines that support a 90% interval
 
 
+def _rank(level: float, wines: int) -> int:
+    # the 1e-9 keeps (n + 1)·level, exact in decimals, from rounding up a whole rank
+    return math.ceil((wines + 1) * level - 1e-9)
+
+
+def supported(level: float, wines: int) -> bool:
+    """Whether `wines` calibration wines can give an interval at `level`."""
+    return 0 < level < 1 and _rank(level, wines) <= wines
+
+
+def highest_level(wines: int) -> float:
+    """The highest level `wines` calibration wines support, to 3 decimals, for messages."""
+    return math.floor(wines / (wines + 1) * 1000) / 1000
+
+
 @dataclass(frozen=True)
 class Calibration:
     """A fitted scale and the sorted normalised residuals of the validation wines."""
@@ -49,31 +64,22 @@ class Calibration:
     def wines(self) -> int:
         return len(self.residuals)
 
-    @property
-    def max_level(self) -> float:
-        """The highest level an interval can be calibrated at with this many wines."""
-        return self.wines / (self.wines + 1)
-
     def scale(self, signs: np.ndarray) -> np.ndarray:
         """Expected error of each wine from its signs, shape (n, len(SIGNS))."""
         return np.maximum(self.weights[0] + signs @ self.weights[1:], self.floor)
 
     def supports(self, level: float) -> bool:
-        return 0 < level < 1 and self._rank(level) <= self.wines
-
-    def _rank(self, level: float) -> int:
-        # the 1e-9 keeps (n + 1)·level, exact in decimals, from rounding up a whole rank
-        return math.ceil((self.wines + 1) * level - 1e-9)
+        return supported(level, self.wines)
 
     def half_width(self, level: float) -> float:
         """The conformal quantile: the ceil((n + 1)·level)-th smallest |residual|."""
         if not 0 < level < 1:
             raise ValueError(f"an interval's level is between 0 and 1, not {level:g}")
-        rank = self._rank(level)
+        rank = _rank(level, self.wines)
         if rank > self.wines:
             raise ValueError(
                 f"an interval at {level:g} needs more than {self.wines} calibration wines; "
-                f"use a level of at most {math.floor(self.max_level * 1000) / 1000:g}"
+                f"use a level of at most {highest_level(self.wines):g}"
             )
         return float(np.partition(np.abs(self.residuals), rank - 1)[rank - 1])
 

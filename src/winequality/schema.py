@@ -126,7 +126,7 @@ class WineInput:
 
     def changed_while_read(self) -> Optional[str]:
         """How the file changed since it was opened ('was deleted', ...), or None."""
-        if self.path is None or self.identity is None:
+        if self.identity is None or self.path is None:
             return None  # a stream or a pipe: nothing to compare with
         device, inode, size = self.identity
         try:

@@ -56,7 +56,7 @@ def test_p_premium_is_calibrated_and_beats_the_share_of_premium_wines():
 
 def test_a_level_beyond_the_calibration_wines_is_refused_with_the_highest_one():
     fitted = calibration.fit(*_heteroscedastic(99, seed=4))
-    assert fitted.max_level == 0.99
+    assert calibration.highest_level(fitted.wines) == 0.99
     fitted.half_width(0.99)
     with pytest.raises(
         ValueError, match="needs more than 99 calibration wines; use a level of at most 0.99$"
@@ -159,4 +159,5 @@ def test_a_level_is_checked_before_its_rank_is_computed():
     for level in (0, 1, float("inf"), -0.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
             fitted.half_width(level)
-    assert fitted.supports(0.07) and fitted._rank(0.07) == 7  # 100 x 0.07 is 7, not 8
+    assert fitted.supports(0.07) and calibration._rank(0.07, 99) == 7  # 100 x 0.07 is 7, not 8
+    assert calibration.supported(0.99, 99) and not calibration.supported(0.995, 99)

@@ -174,7 +174,7 @@ def infer(
         if calibration is not None and not calibration.supports(level):
             error = UsageError if interval is not None else ConfigError
             try:
-                calibration.half_width(level)
+                calibration.half_width(level)  # refuses, naming the highest level it can give
             except ValueError as exc:
                 raise error(f"{level_source} for {chosen.label}: {exc}") from None
         columns = (PREDICTION, *UNCERTAINTY) if calibration is not None else (PREDICTION,)

@@ -3,7 +3,6 @@ and record everything (params, metrics, lineage) in one MLflow run."""
 
 from __future__ import annotations
 
-import math
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -133,13 +132,12 @@ def _checked_report_dir(folder: Optional[Path]) -> None:
 
 def _check_interval_setting(level: float, n_val: int) -> None:
     """Fail before training when the run's validation wines cannot calibrate `level`."""
-    from winequality.calibration import MIN_CALIBRATION_WINES
+    from winequality.calibration import MIN_CALIBRATION_WINES, highest_level, supported
 
-    if n_val >= MIN_CALIBRATION_WINES and level > n_val / (n_val + 1):
-        highest = math.floor(n_val / (n_val + 1) * 1000) / 1000
+    if n_val >= MIN_CALIBRATION_WINES and not supported(level, n_val):
         raise ConfigError(
             f"setting WINEQ_INTERVAL {level:g}: this run calibrates its intervals on {n_val} "
-            f"validation wines, enough for a level of at most {highest:g}; lower it"
+            f"validation wines, enough for a level of at most {highest_level(n_val):g}; lower it"
         )
 
 
