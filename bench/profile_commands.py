@@ -43,7 +43,7 @@ PHASES = {
         ("predict: whole", "model.py", "predict"),
         ("predict: ensemble of MLPs", "model.py", "forward_members"),
         ("predict: nearest wines", "model.py", "neighbour_mean"),
-        ("write lines + predictions", "infer.py", "_with_columns"),
+        ("write lines + predictions", "csv.py", "with_columns"),
     ],
     # the child process of `wineq infer` that finds the model (winequality/lookup.py)
     "infer: model lookup process": [

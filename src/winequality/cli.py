@@ -394,7 +394,9 @@ def _pick_version(service) -> str:
 @app.command()
 def infer(
     file: str = typer.Argument(
-        ..., help="CSV of wines: UCI format (;) or comma-separated; - reads standard input."
+        ...,
+        help="Wines: CSV (UCI's ; or ,; .gz/.bz2/.xz/.zst too), .parquet or .xlsx; a path, "
+        "s3://bucket/key, https://...; - reads standard input.",
     ),
     model: Optional[str] = typer.Option(
         None,
@@ -406,11 +408,26 @@ def infer(
     color: Optional[str] = typer.Option(
         None, "--color", help="red or white, for files without a color column."
     ),
-    output: Optional[Path] = typer.Option(
+    output: Optional[str] = typer.Option(
         None,
         "--output",
         "-o",
-        help="Write the input plus predicted_quality, quality_low, quality_high, p_premium here.",
+        help="Write the input plus predicted_quality, quality_low, quality_high, p_premium "
+        "here: .csv (.csv.gz, ...), .parquet or .xlsx; a path or s3://bucket/key.",
+    ),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", help="The input's format when its name does not say: csv, parquet, xlsx."
+    ),
+    output_format: Optional[str] = typer.Option(
+        None, "--output-format", help="The output's format when its name does not say."
+    ),
+    decimal: Optional[str] = typer.Option(
+        None,
+        "--decimal",
+        help="The decimal mark of a ;-separated CSV: , or . [default: told from the numbers].",
+    ),
+    sheet: Optional[str] = typer.Option(
+        None, "--sheet", help="The sheet of an Excel workbook to read [default: the first]."
     ),
     interval: Optional[float] = typer.Option(
         None,
@@ -428,7 +445,8 @@ def infer(
 
     Each wine gets its predicted quality, an interval that holds its true score with the
     stated probability (calibrated on wines the model never trained on) and the chance
-    that it is rated premium.
+    that it is rated premium. Columns that are not model inputs (sample_id, ...) are kept
+    as they came, in their place.
 
     Example: wineq infer wines.csv --model wine-quality/1 --interval 0.9 --output predictions.csv
     """
@@ -438,11 +456,14 @@ def infer(
     if interactive:
         model = _pick_version(service)
     from_stdin = file == "-"
-    wines = sys.stdin.buffer if from_stdin else Path(file)
+    remote = file.startswith(("s3://", "http://", "https://"))
+    wines = sys.stdin.buffer if from_stdin else file if remote else Path(file)
+    if output is not None and not output.startswith("s3://"):
+        output = Path(output)
     on_terminal = output is None and sys.stdout.isatty()
     progress = None
     console = _console(stderr=True)
-    if console.is_terminal and not from_stdin and wines.is_file():
+    if console.is_terminal and isinstance(wines, Path) and wines.is_file():
         from rich.progress import DownloadColumn, TextColumn
 
         progress = _progress(
@@ -472,16 +493,25 @@ def infer(
             lookup="here" if interactive else "process",
             interval=interval,
             premium=premium,
+            fmt=fmt,
+            decimal=decimal,
+            sheet=sheet,
+            output_format=output_format,
         )
     finally:
         if progress is not None:
             progress.stop()
+    if result.passthrough:
+        typer.echo(
+            "Kept as they came (not model inputs): " + ", ".join(result.passthrough) + ".",
+            err=True,
+        )
     if result.frame is not None:
         shown = len(result.frame)
         title = f"{result.rows:,} wines, model {result.model.label}"
         if shown < result.rows:
             title = f"the first {shown:,} of {title}"
-        _print_predictions(result.frame, title)
+        _print_predictions(result.frame, title, result.id_columns)
         if shown < result.rows:
             typer.echo(
                 f"{result.rows - shown:,} more wines were predicted but not shown; "
@@ -514,10 +544,15 @@ def infer(
 TABLE_ROWS = 100  # wines shown on a terminal; --output or a pipe gets every one
 
 
-def _print_predictions(frame, title: str) -> None:
-    """The wines and their predictions; where all columns do not fit the terminal, only
-    the row number, colour, quality and prediction, whole, and a note on stderr."""
+def _print_predictions(frame, title: str, ids: Optional[list] = None) -> None:
+    """The wines and their predictions, the columns naming each wine (`ids`) first; where
+    all columns do not fit the terminal, only those, the row number, colour, quality and
+    predictions, whole, and a note on stderr."""
+    import pandas as pd
     from rich.table import Table
+
+    ids = list(ids or [])
+    frame = frame[ids + [c for c in frame.columns if c not in ids]]
 
     def table_of(columns: list[str], numbered: bool):
         table = Table(title=title)
@@ -526,7 +561,8 @@ def _print_predictions(frame, title: str) -> None:
         for column in columns:
             table.add_column(column, no_wrap=True)
         for number, values in enumerate(frame[columns].itertuples(index=False), start=1):
-            table.add_row(*([str(number)] if numbered else []), *(str(v) for v in values))
+            cells = ("" if pd.isna(v) else str(v) for v in values)  # NaN: an empty cell
+            table.add_row(*([str(number)] if numbered else []), *cells)
         return table
 
     console = _console()
@@ -534,7 +570,7 @@ def _print_predictions(frame, title: str) -> None:
     if console.is_terminal and _natural_width(console, table) > console.width:
         from winequality.schema import COLOR, PREDICTION, TARGET, UNCERTAINTY
 
-        kept = [c for c in (COLOR, TARGET, PREDICTION, *UNCERTAINTY) if c in frame.columns]
+        kept = ids + [c for c in (COLOR, TARGET, PREDICTION, *UNCERTAINTY) if c in frame.columns]
         table = table_of(kept, numbered=True)
         hidden = len(frame.columns) - len(kept)
         typer.echo(

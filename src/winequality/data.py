@@ -6,7 +6,7 @@ import hashlib
 import io
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Optional
@@ -137,18 +137,30 @@ def validation_split(groups: np.ndarray, rows: np.ndarray, seed: int):
 
 @dataclass
 class WineChunk:
-    """Validated wines and the raw input lines they were parsed from, in file order."""
+    """Validated wines and the input they came from, in file order."""
 
     frame: pd.DataFrame
-    header: bytes
-    """The header line as read, without its line ending."""
-    lines: list[bytes]
-    """Each row's line as read, without its line ending."""
+    """The wines: canonical column names, checked values."""
+    header: bytes = b""
+    """A CSV's header line as read, without its line ending."""
+    lines: Optional[list[bytes]] = None
+    """A CSV's rows as read, without their line endings."""
     offset: int = 0
     """Bytes of the file read so far, for progress."""
+    original: Optional[pd.DataFrame] = None
+    """The rows as the input has them: its column names and order; pass-through columns as
+    they came (a CSV's as text)."""
+    rows: object = None
+    """The rows in the input format's own form (a Parquet record batch, Excel rows)."""
+
+    def as_input(self) -> pd.DataFrame:
+        """The rows with the input's columns, in its order (made from a record batch once)."""
+        if self.original is None:
+            self.original = self.rows.to_pandas()
+        return self.original
 
 
-def _unchanged(wines: WineInput) -> None:
+def _unchanged(wines) -> None:
     """A DataError when the file changed since it was opened."""
     change = wines.changed_while_read()
     if change:
@@ -168,12 +180,17 @@ def read_wine_chunks(
     """Yield validated chunks of an open wine CSV with their raw lines; memory stays ~chunk_bytes.
 
     The raw lines let a caller write "the input plus a column" without re-formatting
-    anything. Blank lines are skipped. Example:
+    anything. Blank lines are skipped. Columns that are not model inputs are read as text
+    and pass through. A `;` file whose numbers use decimal commas is read as such when
+    its numbers say so unambiguously (`wines.decimal` None), or when told (`,`). Example:
     `with open_wines(Path("wines.csv")) as wines: for chunk in read_wine_chunks(wines): ...`
     """
     name, header, sep = wines.name, wines.header, wines.sep
+    # by position, not name: pandas and the csv module need not agree on odd header names
+    inputs = [i for i, column in enumerate(wines.columns) if column in wines.mapping]
+    canonical = [wines.mapping[wines.columns[i]] for i in inputs]
+    text_columns = {i: str for i in range(len(wines.columns)) if i not in inputs}
     first_row = 1
-    columns = None
     offset = wines.header_size
     while True:
         raw = wines.handle.readlines(chunk_bytes)
@@ -185,30 +202,73 @@ def read_wine_chunks(
         if not lines:
             continue
         try:
-            frame = _parse(name, header + b"\n" + b"\n".join(lines), sep)
-            if columns is None:
-                columns = column_mapping(name, list(frame.columns), color, require_target)
+            content = header + b"\n" + b"\n".join(lines)
+            frame = _parse(name, content, sep, wines.decimal or ".", text_columns)
+            wanted = frame.iloc[:, inputs].set_axis(canonical, axis=1)
+            if wines.decimal is None:
+                wines.decimal = _decimal_mark(name, wanted)
+                if wines.decimal == ",":
+                    frame = _parse(name, content, sep, ",", text_columns)
+                    wanted = frame.iloc[:, inputs].set_axis(canonical, axis=1)
             if len(frame) != len(lines):
                 raise DataError(
                     f"{name}: rows from line {first_row + 1} on do not match the lines (a "
                     "quoted value spanning lines?); give one wine per line"
                 )
-            frame = _check_values(name, frame.rename(columns=columns), first_row, color)
+            checked = _check_values(name, wanted, first_row, color, wines.decimal)
         except DataError:
             _unchanged(wines)  # a line cut short by a truncation is not the file's fault
             raise
-        yield WineChunk(frame, header, lines, offset)
+        # progress in the file's own bytes: a compressed file's count as they are read
+        compressed = wines.source.compression is not None
+        yield WineChunk(
+            checked, header, lines, wines.source.position if compressed else offset, frame
+        )
         first_row += len(lines)
     _unchanged(wines)
-    if columns is None:
+    if first_row == 1:
         raise DataError(f"{name} has a header but no wines; give at least one row")
 
 
-def _parse(name: str, content: bytes, sep: str) -> pd.DataFrame:
+_COMMA_NUMBER = r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$"
+
+
+def _decimal_mark(name: str, frame: pd.DataFrame) -> Optional[str]:
+    """' when the model inputs are written with decimal commas (7,4), '.' when with
+    points, None while there is no telling (whole numbers only); a DataError when both."""
+    comma = point = None
+    for column in [c for c in frame.columns if c in FEATURES or c == TARGET]:
+        values = frame[column]
+        if values.dtype.kind == "f":
+            fraction = values.to_numpy() % 1
+            if np.any(np.isfinite(fraction) & (fraction != 0)):
+                point = point or (column, values[np.isfinite(fraction) & (fraction != 0)].iloc[0])
+        elif values.dtype.kind == "O":
+            text = values.dropna().astype(str)
+            commas = text[text.str.match(_COMMA_NUMBER)]
+            if len(commas):
+                comma = comma or (column, commas.iloc[0])
+            dotted = text[text.str.contains(".", regex=False)]
+            if len(dotted):
+                point = point or (column, dotted.iloc[0])
+    if comma and point:
+        raise DataError(
+            f"{name}: numbers are written both with a decimal point ({point[1]!r} in "
+            f"{str(point[0])!r}) and a decimal comma ({comma[1]!r} in {str(comma[0])!r}); "
+            "state the decimal mark with --decimal , or --decimal ."
+        )
+    return "," if comma else "." if point else None
+
+
+def _parse(
+    name: str, content: bytes, sep: str, decimal: str = ".", dtype: Optional[dict] = None
+) -> pd.DataFrame:
     try:
         return pd.read_csv(
             io.BytesIO(content),
             sep=sep,
+            decimal=decimal,
+            dtype=dtype or None,
             keep_default_na=False,
             na_values=[""],
             skipinitialspace=True,
@@ -227,43 +287,92 @@ LARGEST_VALUE = 1_000_000
 
 
 def _bad_value(
-    name: str, frame: pd.DataFrame, column: str, mask: np.ndarray, first_row: int, why: str = ""
+    name: str,
+    frame: pd.DataFrame,
+    column: str,
+    mask: np.ndarray,
+    first_row: int,
+    why: str = "",
+    where: Optional[Callable[[int, str], str]] = None,
 ):
-    """The first row in `mask` as one line; `why` follows its value (default: not a number)."""
+    """The first row in `mask` as one line; `why` follows its value (default: not a number).
+
+    `where(row, column)` says where that row is: a CSV's line (the default), a sheet's cell.
+    """
     position = int(np.flatnonzero(mask)[0])
     value = frame[column].iloc[position]
     row = first_row + position
+    place = where(position, column) if where else f"line {row + 1}"
     what = "is empty" if pd.isna(value) else f"has {str(value)!r}{why or ', not a number'}"
-    return DataError(f"{name}: column {column!r}, row {row} (line {row + 1}) {what}")
+    return DataError(f"{name}: column {column!r}, row {row}{f' ({place})' if place else ''} {what}")
+
+
+def _not_a_number(value, decimal: Optional[str]) -> str:
+    """Why a value is not a number, naming the decimal mark when that is the cause."""
+    text = str(value)
+    if decimal == "," and "." in text:
+        return ", not a number with a decimal comma, as the rest of the file has; state --decimal . if points are meant"
+    if decimal != "," and "," in text:
+        return ", not a number; if the file uses decimal commas, pass --decimal ,"
+    return ", not a number"
+
+
+ERROR_VALUES = (
+    "#DIV/0!",
+    "#N/A",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#VALUE!",
+    "#SPILL!",
+    "#CALC!",
+)
+"""What a spreadsheet cell holds when its formula fails."""
 
 
 def _check_values(
-    name: str, frame: pd.DataFrame, first_row: int, color: Optional[str]
+    name: str,
+    frame: pd.DataFrame,
+    first_row: int,
+    color: Optional[str],
+    decimal: Optional[str] = None,
+    where: Optional[Callable[[int, str], str]] = None,
 ) -> pd.DataFrame:
     for column in FEATURES + ([TARGET] if TARGET in frame else []):
         values = frame[column]
         if values.dtype.kind not in "fi":
+            if decimal == ",":  # a column pandas could not read whole: a point is no decimal here
+                text = values.astype(str)
+                values = text.where(~text.str.contains(".", regex=False))
+                values = values.str.replace(",", ".", regex=False)
             numeric = pd.to_numeric(values, errors="coerce")
             bad = numeric.isna().to_numpy()
             if bad.any():
-                raise _bad_value(name, frame, column, bad, first_row)
+                value = str(frame[column].iloc[int(np.flatnonzero(bad)[0])])
+                why = (
+                    ", the error of a formula; fix the formula in the workbook and save it again"
+                    if value in ERROR_VALUES
+                    else _not_a_number(value, decimal)
+                )
+                raise _bad_value(name, frame, column, bad, first_row, why, where)
             frame[column] = numeric
         numbers = frame[column].to_numpy(dtype=float)
         bad = ~np.isfinite(numbers)
         if bad.any():
-            raise _bad_value(name, frame, column, bad, first_row)
+            raise _bad_value(name, frame, column, bad, first_row, where=where)
         huge = np.abs(numbers) > LARGEST_VALUE
         if huge.any():
             why = (
                 f", beyond any measurement of a wine (at most {LARGEST_VALUE:,.0f} in size); "
                 "check the file's units and columns"
             )
-            raise _bad_value(name, frame, column, huge, first_row, why)
+            raise _bad_value(name, frame, column, huge, first_row, why, where)
     if COLOR in frame:
         colours = frame[COLOR].astype(str).str.strip().str.lower()
         bad = ~colours.isin(COLORS).to_numpy()
         if bad.any():
-            raise _bad_value(name, frame, COLOR, bad, first_row, "; use red or white")
+            raise _bad_value(name, frame, COLOR, bad, first_row, "; use red or white", where)
         frame[COLOR] = colours
     else:
         frame[COLOR] = color

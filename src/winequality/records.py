@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 from urllib.parse import urlsplit, urlunsplit
 
 RMSE = "test_rmse"
@@ -161,12 +161,16 @@ class InferResult:
     model: ModelSource
     rows: int
     metrics: Optional[dict[str, float]]
-    output: Optional[Path]
+    output: Optional[Union[Path, str]]
     frame: Optional[object] = None  # the predictions, when neither a file nor a stream was given
     interval: Optional[float] = None
     """The level of the intervals given; None when the model has none (saved before them)."""
     premium: Optional[int] = None
     """p_premium is P(quality ≥ premium); None when the model has no calibration."""
+    passthrough: list[str] = field(default_factory=list)
+    """The input's columns that are not model inputs, kept as they came, in order."""
+    id_columns: list[str] = field(default_factory=list)
+    """Those of them that name a wine (sample_id, ...): shown first in a table."""
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,12 @@ milliseconds with one line.
 from __future__ import annotations
 
 import csv
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
 from winequality.errors import DataError, UsageError
+from winequality.sources import Source, open_source
 
 FEATURES = [
     "fixed acidity",
@@ -40,7 +39,6 @@ UNCERTAINTY = (QUALITY_LOW, QUALITY_HIGH, P_PREMIUM)
 chance of a premium score (models saved before calibration give PREDICTION alone)."""
 DEFAULT_INTERVAL = 0.8  # the interval's level, unless WINEQ_INTERVAL or --interval say otherwise
 DEFAULT_PREMIUM = 7  # p_premium is P(quality ≥ this)
-STDIN_NAME = "<stdin>"
 HEADER_LIMIT = 1 << 20  # bytes of a header line; anything longer is no wine file
 
 
@@ -80,26 +78,32 @@ _CANONICAL = {_normalise(name): name for name in FEATURES + [TARGET, COLOR]}
 def column_mapping(
     name: str, columns: list[str], color: Optional[str], require_target: bool = False
 ) -> dict[str, str]:
-    """Each column as found → its canonical name; a DataError for unknown or missing ones.
+    """Each column that is a model input (or quality, or color) → its canonical name; the
+    other columns are not in it and pass through. A DataError for a missing feature, or
+    for one given twice.
 
     Names match whatever their case, spacing or underscores: `Fixed_Acidity` is
     `fixed acidity`.
     """
-    mapping = {}
+    mapping: dict[str, str] = {}
     for column in columns:
         canonical = _CANONICAL.get(_normalise(str(column)))
         if canonical is None:
-            raise DataError(
-                f"{name}: unknown column {str(column)!r}; expected the 11 UCI features, "
-                "optionally quality and color"
-            )
-        if canonical in mapping.values():
-            raise DataError(f"{name}: column {canonical!r} appears twice")
+            continue
+        for earlier, known in mapping.items():
+            if known == canonical:
+                if str(earlier) == str(column):
+                    raise DataError(f"{name}: column {canonical!r} appears twice")
+                raise DataError(
+                    f"{name}: columns {str(earlier)!r} and {str(column)!r} are both "
+                    f"{canonical!r}; keep one of them"
+                )
         mapping[column] = canonical
     present = set(mapping.values())
     missing = [feature for feature in FEATURES if feature not in present]
     if missing:
-        raise DataError(f"{name}: missing column {missing[0]!r} (needs all 11 UCI features)")
+        hint = _close_to(missing[0], [c for c in columns if c not in mapping])
+        raise DataError(f"{name}: missing column {missing[0]!r} (needs all 11 UCI features){hint}")
     if COLOR not in present and color is None:
         raise DataError(f"{name} has no 'color' column; pass --color red or --color white")
     if require_target and TARGET not in present:
@@ -107,44 +111,67 @@ def column_mapping(
     return mapping
 
 
+def _close_to(feature: str, others: list) -> str:
+    """`; is 'fixed acidty' it? rename it` when a column's name is a near miss."""
+    import difflib
+
+    names = {_normalise(str(column)): str(column) for column in others}
+    close = difflib.get_close_matches(feature.lower(), list(names), n=1, cutoff=0.8)
+    return f"; is {names[close[0]]!r} it? rename it to {feature!r}" if close else ""
+
+
+def passthrough_columns(columns: list, mapping: dict) -> list:
+    """The columns that are not model inputs, in their order: kept in the output as they came."""
+    return [column for column in columns if column not in mapping]
+
+
+_ID_WORDS = {"id", "sample", "code", "no", "number", "ref", "lot", "name", "label", "key"}
+
+
+def id_columns(columns: list) -> list:
+    """The pass-through columns that name a wine (sample_id, Sample No, lot, ...): shown first."""
+    found = []
+    for column in columns:
+        words = _normalise(str(column)).replace("#", " no ").split()
+        if words and (set(words) & _ID_WORDS or words[-1].endswith("id") and words[-1] != "acid"):
+            found.append(column)
+    return found
+
+
 @dataclass
 class WineInput:
     """An open wine CSV whose header has been read and checked; the rows are still unread."""
 
-    name: str
-    """How messages name it: the path, or <stdin>."""
-    handle: BinaryIO
+    source: Source
     header: bytes
     """The header line as read, without its line ending."""
-    header_size: int
-    """Bytes of the header line, line ending included (progress counts from here)."""
     sep: str
-    owned: bool = True
-    path: Optional[Path] = None
-    identity: Optional[tuple[int, int, int]] = None
-    """(device, inode, size) of a regular file when it was opened, to tell if it changes."""
+    columns: list[str]
+    """The header's columns as named there, in order."""
+    mapping: dict[str, str]
+    """Model-input columns → canonical names; the rest pass through."""
+    decimal: Optional[str] = None
+    """'.' or ',' as stated (--decimal); None to tell from the numbers."""
+    header_size: int = 0
+    """Bytes of the header line, line ending included (progress counts from here)."""
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def handle(self):
+        return self.source.handle
+
+    @property
+    def passthrough(self) -> list[str]:
+        return passthrough_columns(self.columns, self.mapping)
 
     def changed_while_read(self) -> Optional[str]:
-        """How the file changed since it was opened ('was deleted', ...), or None."""
-        if self.identity is None or self.path is None:
-            return None  # a stream or a pipe: nothing to compare with
-        device, inode, size = self.identity
-        try:
-            now = os.fstat(self.handle.fileno()).st_size
-            if now < size:
-                return f"shrank from {size:,} to {now:,} bytes"
-            current = os.stat(self.path)
-        except FileNotFoundError:
-            return "was deleted"
-        except OSError as exc:
-            return f"could no longer be reached ({exc.strerror})"
-        if (current.st_dev, current.st_ino) != (device, inode):
-            return "was replaced by another file"
-        return None
+        return self.source.changed_while_read()
 
     def close(self) -> None:
-        if self.owned:
-            self.handle.close()
+        self.source.close()
 
     def __enter__(self) -> WineInput:
         return self
@@ -162,64 +189,32 @@ class WineInput:
 
 
 def open_wines(
-    source: Union[Path, BinaryIO], color: Optional[str] = None, require_target: bool = False
+    source: Union[Path, BinaryIO, Source],
+    color: Optional[str] = None,
+    require_target: bool = False,
+    decimal: Optional[str] = None,
 ) -> WineInput:
-    """Open a wine CSV (a path, or a binary stream such as stdin) and check its header.
+    """Open a wine CSV (a path, a binary stream such as stdin, or an open Source) and check
+    its header.
 
     Example: `with open_wines(Path("wines.csv"), color="red") as wines: ...`
     """
-    path, identity = None, None
-    if isinstance(source, Path):
-        name, path, owned = str(source), source, True
-        handle, identity = _open_path(source)
-    else:
-        name, handle, owned = STDIN_NAME, source, False
+    if not isinstance(source, Source):
+        source = open_source(source)
     try:
-        raw = handle.readline(HEADER_LIMIT)  # /dev/zero has no end of line
+        raw = source.handle.readline(HEADER_LIMIT)  # /dev/zero has no end of line
         header = raw.rstrip(b"\r\n")
         text = header.decode("utf-8", errors="replace")
-        sep = separator_of(text, name)
+        sep = separator_of(text, source.name)
+        if decimal == "," and sep == ",":
+            raise UsageError(
+                f"--decimal ,: {source.name} separates its columns with ','; a file with "
+                "decimal commas must separate them with ';'"
+            )
         columns = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
-        column_mapping(name, columns, color, require_target)
+        mapping = column_mapping(source.name, columns, color, require_target)
     except BaseException:
-        if owned:
-            handle.close()
+        source.close()
         raise
-    return WineInput(name, handle, header, len(raw), sep, owned, path, identity)
-
-
-def _open_path(source: Path) -> tuple[BinaryIO, Optional[tuple[int, int, int]]]:
-    """The file opened for reading, and its identity if it is a regular file; a DataError
-    that says what the path really is when it cannot be read as wines."""
-    name = str(source)
-    try:
-        info = source.stat()
-    except FileNotFoundError:
-        raise DataError(f"{name} does not exist; give the path of a CSV of wines") from None
-    except PermissionError:
-        raise DataError(
-            f"cannot reach {name}: permission denied on a folder of its path; check the "
-            "folders' permissions"
-        ) from None
-    except OSError as exc:
-        raise DataError(f"cannot read {name}: {exc.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DataError(f"{name} is a folder, not a file; give the path of a CSV of wines in it")
-    if not (
-        stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode) or stat.S_ISCHR(info.st_mode)
-    ):
-        raise DataError(f"{name} is neither a file nor a pipe; give the path of a CSV of wines")
-    try:
-        handle: BinaryIO = open(source, "rb")
-    except PermissionError:
-        raise DataError(
-            f"cannot read {name}: permission denied; ask its owner, or check `ls -l {name}`"
-        ) from None
-    except FileNotFoundError:
-        raise DataError(f"{name} vanished before it could be read; give it again") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {name}: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        return handle, None  # a named pipe or /dev/stdin: read as the stream it is
-    # the path's identity as stat sees it, so the check at the end compares like with like
-    return handle, (info.st_dev, info.st_ino, os.fstat(handle.fileno()).st_size)
+    decimal = "." if sep == "," else decimal
+    return WineInput(source, header, sep, columns, mapping, decimal, len(raw))

@@ -183,6 +183,48 @@ class ModelStore:
                 write_atomic(root / ".dvc" / "config", ("\n".join(lines) + "\n").encode())
         return cls(root)
 
+    def bucket_filesystem(self, url: str):
+        """An fsspec filesystem for the s3:// address `url`, holding the credentials of the
+        DVC remote on the same bucket, else of the default remote when it is on S3, else
+        of any S3 remote; with none, AWS's own chain (AWS_* variables, ~/.aws) decides.
+
+        So a file in the team's bucket is read with exactly what `dvc pull` uses.
+        """
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
+
+        bucket = url.removeprefix("s3://").split("/", 1)[0]
+        try:
+            repo = Repo(str(self.root))
+        except DvcException:
+            repo = None
+        try:
+            if repo is not None:
+                remotes = {
+                    name: config
+                    for name, config in repo.config["remote"].items()
+                    if str(config.get("url", "")).startswith("s3://")
+                }
+                same = [n for n, c in remotes.items() if c["url"][5:].split("/")[0] == bucket]
+                default = self.remote_name or repo.config["core"].get("remote")
+                chosen = next(iter(same), default if default in remotes else None)
+                chosen = chosen or next(iter(remotes), None)
+                if chosen is not None:
+                    try:
+                        return repo.cloud.get_remote(chosen).fs.fs
+                    except DvcException as exc:
+                        raise StoreError(f"DVC remote {chosen}: {exc}") from exc
+        finally:
+            if repo is not None:
+                repo.close()
+        try:
+            import s3fs
+        except ImportError:
+            raise StoreError(
+                f"{url}: reading s3:// needs s3fs; `pip install 'wineq[s3]'`"
+            ) from None
+        return s3fs.S3FileSystem()
+
     @staticmethod
     def _location(repo, name: str) -> dict:
         """The remote as a model records it: name, URL and the settings needed to reach it

@@ -139,7 +139,7 @@ def test_a_format_5_model_predicts_as_before_without_intervals():
 
 
 def test_a_wine_the_model_cannot_score_gets_nan_not_a_confident_answer():
-    from winequality.service.infer import _with_columns
+    from winequality.formats.csv import with_columns as _with_columns
 
     fitted = calibration.fit(*_heteroscedastic(400, seed=8))
     predicted = np.array([6.0, np.nan])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
 
 from winequality.errors import ConfigError, DataError, UsageError
-from winequality.files import OutputError, atomic_file, binary_sink, why_not_written
+from winequality.files import OutputError, binary_sink, why_not_written
 from winequality.records import InferResult, ModelSource
 from winequality.resolve import parse_model_ref
 from winequality.schema import (
@@ -28,7 +28,7 @@ from winequality.schema import (
     UNCERTAINTY,
     checked_level,
     checked_premium,
-    open_wines,
+    id_columns,
 )
 from winequality.settings import Settings
 
@@ -54,46 +54,6 @@ def _start_lookup(lookup: str, settings: Settings, resolver: Callable, model, ru
 
         return ModelLookup.start(settings, model, run_id)
     return _LookupHere(resolver(), model, run_id)
-
-
-def _with_columns(lines: list[bytes], predicted, sep: str) -> bytes:
-    """The lines, each followed by its predictions, newline-terminated: the quality to 4
-    decimals, then (a calibrated model's) interval to 2 and p_premium to 3."""
-    import numpy as np
-
-    if predicted.low is None:
-        added = [f"{sep}{q:.4f}\n" for q in predicted.quality.tolist()]
-    else:
-        # Bounds lie in 0-10 and p_premium in 0-1, so each of their values is one of 1,001
-        # strings: looked up, not formatted (twice as fast on 1M wines), and rounded as
-        # numpy rounds (np.round), as the MLflow Model's output is.
-        hundredths, thousandths = _fixed_point(sep)
-
-        def positions(values, scale: int) -> list[int]:
-            # a value the model could not give (NaN) points at the table's last entry
-            inside = np.isfinite(values) & (values >= 0) & (values <= 1000 / scale)
-            return np.where(inside, np.rint(values * scale), 1001).astype(np.int64).tolist()
-
-        added = [
-            f"{sep}{q:.4f}{hundredths[lo]}{hundredths[hi]}{thousandths[p]}"
-            for q, lo, hi, p in zip(
-                predicted.quality.tolist(),
-                positions(predicted.low, 100),
-                positions(predicted.high, 100),
-                positions(predicted.p_premium, 1000),
-                strict=True,
-            )
-        ]
-    return b"".join(line + value.encode() for line, value in zip(lines, added, strict=True))
-
-
-@functools.cache
-def _fixed_point(sep: str) -> tuple[list[str], list[str]]:
-    """`sep` + each of 0.00-10.00, and `sep` + each of 0.000-1.000 + newline; then nan."""
-    return (
-        [*(f"{sep}{i // 100}.{i % 100:02d}" for i in range(1001)), f"{sep}nan"],
-        [*(f"{sep}{i // 1000}.{i % 1000:03d}\n" for i in range(1001)), f"{sep}nan\n"],
-    )
 
 
 class _StdoutSink:
@@ -123,27 +83,33 @@ class _StdoutSink:
 def infer(
     settings: Settings,
     resolver: Callable,
-    wines: Union[Path, BinaryIO],
+    wines: Union[Path, str, BinaryIO],
     *,
     model: Optional[str] = None,
     run_id: Optional[str] = None,
     color: Optional[str] = None,
-    output: Optional[Path] = None,
+    output: Optional[Union[Path, str]] = None,
     stream: Optional[Union[TextIO, BinaryIO]] = None,
     on_chunk: Optional[Callable[[int, int], None]] = None,
     keep: Optional[int] = None,
     lookup: str = "here",
     interval: Optional[float] = None,
     premium: Optional[int] = None,
+    fmt: Optional[str] = None,
+    decimal: Optional[str] = None,
+    sheet: Optional[str] = None,
+    output_format: Optional[str] = None,
 ) -> InferResult:
-    """Predict quality for every wine in `wines` (a path or a binary stream).
+    """Predict quality for every wine in `wines`: a path, an s3:// or http(s):// address,
+    or a binary stream; CSV (compressed or not), Parquet or Excel (`fmt`, else by name).
 
     `resolver()` gives the ModelResolver, built only when the lookup runs here. The
-    input's header is checked before any model is looked up. With `output`, the input
-    lines plus a prediction column go to that file atomically; with `stream`, to the
-    stream; with neither, the result's frame holds the wines and predictions: all of
-    them, or the first `keep` (memory stays flat however long the file is).
-    `on_chunk(rows, bytes_read)` is called after each chunk, for progress.
+    input's header is checked before any model is looked up. With `output` (a path or an
+    s3:// address; its format by name or `output_format`), the input's rows plus the
+    prediction columns go there atomically; with `stream`, to the stream as CSV; with
+    neither, the result's frame holds the wines and predictions: all of them, or the first
+    `keep` (memory stays flat however long the file is). Columns that are not model
+    inputs pass through. `on_chunk(rows, bytes_read)` is called after each chunk.
 
     A calibrated model also gives each wine its interval at level `interval` and
     P(quality ≥ `premium`) (defaults: the settings'); an older model, the quality alone.
@@ -158,7 +124,22 @@ def infer(
     premium = checked_premium(settings.premium if premium is None else premium)
     if model is not None and not run_id:
         parse_model_ref(model, settings.model_name)  # a malformed reference fails here, at once
-    with open_wines(wines, color) as source:  # a wrong header fails here, before any lookup
+    from winequality.formats import open_input, open_output, writer_for
+    from winequality.formats import output_format as format_of_output
+
+    if output is not None:
+        format_of_output(output, output_format)  # a wrong --output-format fails before any work
+    elif output_format is not None:
+        raise UsageError("--output-format is for --output; standard output is always CSV")
+    s3 = functools.partial(_bucket, settings)
+    # a wrong header fails here, before any lookup
+    with open_input(wines, fmt=fmt, color=color, decimal=decimal, sheet=sheet, s3=s3) as source:
+        taken = [str(c) for c in source.columns if str(c).strip() in (PREDICTION, *UNCERTAINTY)]
+        if taken:
+            raise DataError(
+                f"{source.name} already has a {taken[0]!r} column (an output of wineq infer?); "
+                "give the wines without the earlier predictions, or drop that column"
+            )
         pending = _start_lookup(lookup, settings, resolver, model, run_id)
         try:
             from winequality import model as nn_model  # torch loads while the child works
@@ -182,9 +163,9 @@ def infer(
         import numpy as np
         import pandas as pd
 
-        from winequality.data import read_wine_chunks
-
-        chunks = read_wine_chunks(source, color=color)
+        chunks = source.chunks(color)
+        passthrough = [c for c in source.columns if c not in source.mapping]
+        kept = [i for i, c in enumerate(source.columns) if c not in source.mapping]
 
         def predict_all(sink) -> tuple[int, float, float, bool, list]:
             rows, sq, ab, labelled, collected = 0, 0.0, 0.0, True, []
@@ -201,10 +182,11 @@ def infer(
                 else:
                     labelled = False
                 if sink is not None:
-                    if rows == 0:
-                        sink.write(source.prediction_header(columns) + b"\n")
-                    sink.write(_with_columns(chunk.lines, found, source.sep))
+                    sink.write(chunk, found)
                 elif keep is None or rows < keep:
+                    if kept:
+                        passing = chunk.as_input().iloc[:, kept].set_axis(passthrough, axis=1)
+                        frame = pd.concat([passing.reset_index(drop=True), frame], axis=1)
                     frame[PREDICTION] = np.round(predicted, 4)
                     if found.low is not None:
                         frame[QUALITY_LOW] = np.round(found.low, 2)
@@ -217,11 +199,13 @@ def infer(
             return rows, sq, ab, labelled, collected
 
         if output is not None:
-            with atomic_file(output) as sink:
-                rows, sq, ab, labelled, collected = predict_all(sink)
+            with open_output(output, source, columns, fmt=output_format, s3=s3) as writer:
+                rows, sq, ab, labelled, collected = predict_all(writer)
         elif stream is not None:
             sink = _StdoutSink(binary_sink(stream))
-            rows, sq, ab, labelled, collected = predict_all(sink)
+            writer = writer_for("csv", sink, source, columns, "standard output")
+            rows, sq, ab, labelled, collected = predict_all(writer)
+            writer.close()
             sink.flush()
         else:
             rows, sq, ab, labelled, collected = predict_all(None)
@@ -236,4 +220,14 @@ def infer(
         frame,
         interval=level if calibrated else None,
         premium=premium if calibrated else None,
+        passthrough=[str(c) for c in passthrough],
+        id_columns=[str(c) for c in id_columns(passthrough)],
     )
+
+
+def _bucket(settings: Settings, url: str):
+    """The filesystem of an s3:// address, with the credentials of the project's DVC remote
+    on that bucket (or its default S3 remote), else AWS's own (AWS_* variables, ~/.aws)."""
+    from winequality.store import ModelStore
+
+    return ModelStore.from_settings(settings).bucket_filesystem(url)

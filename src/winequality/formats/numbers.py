@@ -1,0 +1,22 @@
+"""The predictions as numbers, for the formats that hold numbers rather than text."""
+
+from __future__ import annotations
+
+
+def prediction_numbers(found, columns: tuple[str, ...]) -> dict:
+    """The predictions as the numbers a CSV output holds (its text, parsed): the quality to
+    4 decimals, the interval to 2 and p_premium to 3, so every format says the same."""
+    import numpy as np
+
+    def fixed(values, scale: int):
+        inside = np.isfinite(values) & (values >= 0) & (values <= 1000 / scale)
+        return np.where(inside, np.rint(values * scale) / scale, np.nan)
+
+    # predictions are float32 values: quality × 10⁴ is exact in float64, so np.round
+    # rounds as the CSV's format() does, and dividing back is correctly rounded
+    numbers = {columns[0]: np.round(found.quality.astype(np.float64), 4)}
+    if found.low is not None:
+        numbers[columns[1]] = fixed(found.low, 100)
+        numbers[columns[2]] = fixed(found.high, 100)
+        numbers[columns[3]] = fixed(found.p_premium, 1000)
+    return numbers

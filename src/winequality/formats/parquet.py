@@ -1,0 +1,151 @@
+"""Parquet wine files, what data teams and Spark write: read one record batch at a time
+(never more than a row group in memory), written with the input's own schema plus the
+prediction columns, one row group per chunk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Optional
+
+from winequality.errors import DataError
+from winequality.schema import FEATURES, TARGET, column_mapping
+
+BATCH_ROWS = 65_536
+
+
+def _damaged(name: str, exc: BaseException) -> DataError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(f"{name} is not a readable Parquet file ({reason}); fetch an intact copy")
+
+
+class ParquetReader:
+    """A Parquet file of wines whose schema has been checked."""
+
+    format = "parquet"
+
+    def __init__(self, source, parquet, color: Optional[str]):
+        self.source, self.parquet = source, parquet
+        self.name = source.name
+        self.schema = parquet.schema_arrow
+        self.columns = list(self.schema.names)
+        self.mapping = column_mapping(self.name, self.columns, color)
+
+    @classmethod
+    def open(cls, source, color: Optional[str]) -> ParquetReader:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        # read where it lies when it is a plain local file; else from a copy on disk
+        where = source.local_file()
+        try:
+            parquet = pq.ParquetFile(where)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise _damaged(source.name, exc) from None
+        return cls(source, parquet, color)
+
+    def chunks(self, color: Optional[str], batch_rows: int = BATCH_ROWS) -> Iterator:
+        import pyarrow as pa
+
+        from winequality.data import WineChunk, _check_values, _unchanged
+
+        inputs = [i for i, column in enumerate(self.columns) if column in self.mapping]
+        canonical = [self.mapping[self.columns[i]] for i in inputs]
+        total = max(self.parquet.metadata.num_rows, 1)
+        size = self.source.size or total
+        first_row = 1
+        batches = self.parquet.iter_batches(batch_size=batch_rows, use_threads=False)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as exc:
+                raise _damaged(self.name, exc) from None
+            if batch is None:
+                break
+            if not batch.num_rows:
+                continue
+            wanted = batch.select(inputs).to_pandas().set_axis(canonical, axis=1)
+            for column in [c for c in wanted.columns if c in FEATURES or c == TARGET]:
+                if wanted[column].dtype.kind == "b":
+                    wanted[column] = wanted[column].astype("object")  # True is no measurement
+            checked = _check_values(
+                self.name, wanted, first_row, color, where=lambda position, column: ""
+            )
+            done = first_row - 1 + batch.num_rows
+            yield WineChunk(checked, offset=int(size * done / total), rows=batch)
+            first_row = done + 1
+        _unchanged(self.source)
+        if first_row == 1:
+            raise DataError(f"{self.name} has a schema but no wines; give at least one row")
+
+    def close(self) -> None:
+        self.parquet.close()
+        self.source.close()
+
+    def __enter__(self) -> ParquetReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ParquetWriter:
+    """The input's rows plus the prediction columns as Parquet. A Parquet input keeps its
+    schema; another format's model inputs become float64 and its other columns text, as
+    they came."""
+
+    def __init__(self, sink, reader, columns: tuple[str, ...]):
+        self.sink, self.reader, self.columns = sink, reader, columns
+        self.writer = None
+
+    def _table(self, chunk, found):
+        import pyarrow as pa
+
+        from winequality.formats.numbers import prediction_numbers
+
+        numbers = prediction_numbers(found, self.columns)
+        if isinstance(self.reader, ParquetReader):
+            arrays, names = list(chunk.rows.columns), list(chunk.rows.schema.names)
+        else:
+            arrays, names = [], []
+            mapping = self.reader.mapping
+            for position, column in enumerate(self.reader.columns):
+                canonical = mapping.get(column)
+                if canonical in FEATURES or canonical == TARGET:
+                    arrays.append(pa.array(chunk.frame[canonical].to_numpy(dtype="float64")))
+                else:
+                    values = chunk.as_input().iloc[:, position]
+                    missing = values.isna().tolist()
+                    text = [
+                        None if m else _text(v)
+                        for v, m in zip(values.tolist(), missing, strict=True)
+                    ]
+                    arrays.append(pa.array(text, type=pa.string()))
+                names.append(str(column))
+        for column in self.columns:
+            arrays.append(pa.array(numbers[column], type=pa.float64()))
+            names.append(column)
+        table = pa.Table.from_arrays(arrays, names=names)
+        if isinstance(self.reader, ParquetReader):
+            metadata = self.reader.schema.metadata
+            table = table.replace_schema_metadata(metadata)
+        return table
+
+    def write(self, chunk, found) -> None:
+        import pyarrow.parquet as pq
+
+        table = self._table(chunk, found)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.sink, table.schema, compression="snappy")
+        self.writer.write_table(table)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _text(value) -> str:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return str(value)
