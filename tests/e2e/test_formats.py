@@ -543,3 +543,15 @@ def test_inputs_and_outputs_in_a_bucket_use_the_dvc_remotes_credentials(lab, cli
         (Path.cwd() / ".dvc" / "config").write_bytes(config_before)
         (Path.cwd() / ".dvc" / "config.local").unlink(missing_ok=True)
         server.stop()
+
+
+def test_an_earlier_output_given_as_input_is_refused_before_any_lookup(lab, cli):
+    frame = wines_frame()
+    frame["predicted_quality"] = 5.0
+    source = lab / "again.csv"
+    frame.to_csv(source, index=False)
+    line = one_line_error(cli("infer", source))
+    assert line == (
+        f"Error: {source} already has a 'predicted_quality' column (an output of wineq infer?); "
+        "give the wines without the earlier predictions, or drop that column"
+    )

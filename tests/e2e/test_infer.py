@@ -122,9 +122,9 @@ BAD_INPUTS = {
         + "\n".join(";".join(r.split(";")[:-2]) + ";red" for r in _rows()),
         "missing column 'alcohol'",
     ),
-    "unknown column": (
-        HEADER + ';"color";"vintage"\n' + "\n".join(r + ";red;1999" for r in _rows()),
-        "unknown column 'vintage'",
+    "one feature twice": (
+        HEADER + ';"color";"PH"\n' + "\n".join(r + ";red;3.2" for r in _rows()),
+        "columns 'pH' and 'PH' are both 'pH'; keep one of them",
     ),
     "non-numeric value": (
         HEADER

@@ -299,3 +299,68 @@ def test_the_lost_race_of_two_runs_logging_one_dataset_is_told_apart():
     assert _duplicate_dataset('duplicate key value violates unique constraint "datasets_pk"')
     assert not _duplicate_dataset("UNIQUE constraint failed: runs.run_uuid")
     assert not _duplicate_dataset("database is locked")
+
+
+# ---------------------------------------------------------------- sources and formats
+
+
+def test_a_stream_is_told_compressed_by_its_bytes_even_in_small_pieces():
+    import gzip
+
+    from winequality.sources import open_source
+
+    content = (HEADER + ';"color"\n' + ROW + ";red\n").encode()
+
+    class Trickle(io.RawIOBase):  # a pipe that hands over one byte at a time
+        def __init__(self, data):
+            self.data = data
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            if not self.data:
+                return 0
+            buffer[0] = self.data[0]
+            self.data = self.data[1:]
+            return 1
+
+    source = open_source(Trickle(gzip.compress(content)))
+    assert source.compression == "gzip" and source.handle.read() == content
+    plain = open_source(io.BytesIO(content))
+    assert plain.compression is None and plain.head(4) == content[:4]
+    assert plain.handle.read() == content
+
+
+def test_format_names_and_overrides():
+    from winequality.errors import UsageError
+    from winequality.formats import checked_format, format_of_name, output_format
+
+    assert format_of_name("wines.csv.gz") == "csv"
+    assert format_of_name("s3://b/k/wines.PARQUET") == "parquet"
+    assert format_of_name("lab.xlsx") == "xlsx" and format_of_name("wines") is None
+    assert checked_format("Excel") == "xlsx" and checked_format(".csv") == "csv"
+    assert output_format("out.dat", "parquet") == "parquet"
+    with pytest.raises(UsageError, match="Parquet compresses itself; drop the gz suffix"):
+        output_format("out.parquet.gz", None)
+
+
+def test_predictions_as_numbers_are_the_csv_text_parsed():
+    from winequality.formats.csv import with_columns
+    from winequality.formats.numbers import prediction_numbers
+    from winequality.model import Predictions
+
+    rng = np.random.default_rng(3)
+    quality = rng.uniform(0, 10, 20_000).astype(np.float32).astype(np.float64)
+    low, high = quality - rng.uniform(0, 2, 20_000), quality + rng.uniform(0, 2, 20_000)
+    found = Predictions(
+        quality, np.clip(low, 0, 10), np.clip(high, 0, 10), rng.uniform(0, 1, 20_000)
+    )
+    columns = ("predicted_quality", "quality_low", "quality_high", "p_premium")
+    text = with_columns([b""] * 20_000, found, ";").decode().splitlines()
+    parsed = np.array([[float(v) for v in line.split(";")[1:]] for line in text])
+    numbers = prediction_numbers(found, columns)
+    assert np.array_equal(np.column_stack([numbers[c] for c in columns]), parsed)
+    one = Predictions(quality[:1], found.low[:1], found.high[:1], found.p_premium[:1])
+    comma = with_columns([b"7,4"], one, ";", ",").decode()
+    assert comma.count(".") == 0 and comma.startswith("7,4;") and comma.count(",") == 5
