@@ -456,9 +456,9 @@ def infer(
     if interactive:
         model = _pick_version(service)
     from_stdin = file == "-"
-    remote = file.startswith(("s3://", "http://", "https://"))
-    wines = sys.stdin.buffer if from_stdin else file if remote else Path(file)
-    if output is not None and not output.startswith("s3://"):
+    addresses = ("s3://", "http://", "https://")
+    wines = sys.stdin.buffer if from_stdin else file if file.startswith(addresses) else Path(file)
+    if output is not None and not output.startswith(addresses):  # an address stays one
         output = Path(output)
     on_terminal = output is None and sys.stdout.isatty()
     progress = None
@@ -551,26 +551,32 @@ def _print_predictions(frame, title: str, ids: Optional[list] = None) -> None:
     import pandas as pd
     from rich.table import Table
 
-    ids = list(ids or [])
-    frame = frame[ids + [c for c in frame.columns if c not in ids]]
+    # by position: two pass-through columns may share a name
+    first = [i for i, c in enumerate(frame.columns) if c in (ids or [])]
+    frame = frame.iloc[:, first + [i for i in range(frame.shape[1]) if i not in first]]
 
-    def table_of(columns: list[str], numbered: bool):
+    def table_of(positions: list[int], numbered: bool):
         table = Table(title=title)
         if numbered:
             table.add_column("row", justify="right", no_wrap=True)
-        for column in columns:
-            table.add_column(column, no_wrap=True)
-        for number, values in enumerate(frame[columns].itertuples(index=False), start=1):
+        for position in positions:
+            table.add_column(str(frame.columns[position]), no_wrap=True)
+        shown = frame.iloc[:, positions].itertuples(index=False)
+        for number, values in enumerate(shown, start=1):
             cells = ("" if pd.isna(v) else str(v) for v in values)  # NaN: an empty cell
             table.add_row(*([str(number)] if numbered else []), *cells)
         return table
 
     console = _console()
-    table = table_of([str(c) for c in frame.columns], numbered=False)
+    table = table_of(list(range(frame.shape[1])), numbered=False)
     if console.is_terminal and _natural_width(console, table) > console.width:
         from winequality.schema import COLOR, PREDICTION, TARGET, UNCERTAINTY
 
-        kept = ids + [c for c in (COLOR, TARGET, PREDICTION, *UNCERTAINTY) if c in frame.columns]
+        wanted = (COLOR, TARGET, PREDICTION, *UNCERTAINTY)
+        names = list(frame.columns)
+        kept = list(range(len(first))) + [
+            names.index(c, len(first)) for c in wanted if c in names[len(first) :]
+        ]
         table = table_of(kept, numbered=True)
         hidden = len(frame.columns) - len(kept)
         typer.echo(

@@ -156,7 +156,9 @@ class WineChunk:
     def as_input(self) -> pd.DataFrame:
         """The rows with the input's columns, in its order (made from a record batch once)."""
         if self.original is None:
-            self.original = self.rows.to_pandas()
+            # the columns as stored: no index rebuilt from pandas' metadata (it would drop
+            # or misalign a column), whole numbers with gaps as whole numbers, not floats
+            self.original = self.rows.to_pandas(ignore_metadata=True, integer_object_nulls=True)
         return self.original
 
 
@@ -215,7 +217,9 @@ def read_wine_chunks(
                     f"{name}: rows from line {first_row + 1} on do not match the lines (a "
                     "quoted value spanning lines?); give one wine per line"
                 )
-            checked = _check_values(name, wanted, first_row, color, wines.decimal)
+            checked = _check_values(
+                name, wanted, first_row, color, wines.decimal, decimal_hint=sep == ";"
+            )
         except DataError:
             _unchanged(wines)  # a line cut short by a truncation is not the file's fault
             raise
@@ -307,9 +311,12 @@ def _bad_value(
     return DataError(f"{name}: column {column!r}, row {row}{f' ({place})' if place else ''} {what}")
 
 
-def _not_a_number(value, decimal: Optional[str]) -> str:
-    """Why a value is not a number, naming the decimal mark when that is the cause."""
+def _not_a_number(value, decimal: Optional[str], decimal_hint: bool) -> str:
+    """Why a value is not a number, naming the decimal mark when that is the cause (in a
+    ;-separated CSV, the only files --decimal is for)."""
     text = str(value)
+    if not decimal_hint:
+        return ", not a number"
     if decimal == "," and "." in text:
         return ", not a number with a decimal comma, as the rest of the file has; state --decimal . if points are meant"
     if decimal != "," and "," in text:
@@ -338,9 +345,12 @@ def _check_values(
     color: Optional[str],
     decimal: Optional[str] = None,
     where: Optional[Callable[[int, str], str]] = None,
+    decimal_hint: bool = False,
 ) -> pd.DataFrame:
     for column in FEATURES + ([TARGET] if TARGET in frame else []):
         values = frame[column]
+        if values.dtype.kind == "b":  # TRUE in a workbook or Parquet is no measurement
+            values = values.astype(object)
         if values.dtype.kind not in "fi":
             if decimal == ",":  # a column pandas could not read whole: a point is no decimal here
                 text = values.astype(str)
@@ -348,12 +358,14 @@ def _check_values(
                 values = values.str.replace(",", ".", regex=False)
             numeric = pd.to_numeric(values, errors="coerce")
             bad = numeric.isna().to_numpy()
+            if values.dtype.kind == "O":
+                bad = bad | values.map(lambda v: isinstance(v, bool)).to_numpy(dtype=bool)
             if bad.any():
                 value = str(frame[column].iloc[int(np.flatnonzero(bad)[0])])
                 why = (
                     ", the error of a formula; fix the formula in the workbook and save it again"
                     if value in ERROR_VALUES
-                    else _not_a_number(value, decimal)
+                    else _not_a_number(value, decimal, decimal_hint)
                 )
                 raise _bad_value(name, frame, column, bad, first_row, why, where)
             frame[column] = numeric

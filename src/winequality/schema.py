@@ -73,6 +73,7 @@ def _normalise(name: str) -> str:
 
 
 _CANONICAL = {_normalise(name): name for name in FEATURES + [TARGET, COLOR]}
+_CANONICAL["colour"] = COLOR  # British spelling: a lab's colour column is the wine's colour
 
 
 def column_mapping(
@@ -125,15 +126,27 @@ def passthrough_columns(columns: list, mapping: dict) -> list:
     return [column for column in columns if column not in mapping]
 
 
-_ID_WORDS = {"id", "sample", "code", "no", "number", "ref", "lot", "name", "label", "key"}
+_ID_NAMES = {
+    "id", "sample", "lot", "ref", "reference", "barcode", "sku", "code", "name", "label",
+    "no", "number", "key",
+}  # fmt: skip
+_ID_FIRST = {"sample", "lot", "wine", "bottle", "lab", "batch", "cask", "barrel", "vat"}
 
 
 def id_columns(columns: list) -> list:
-    """The pass-through columns that name a wine (sample_id, Sample No, lot, ...): shown first."""
+    """The pass-through columns that name a wine (sample_id, SampleID, Sample No, lot, ...):
+    shown first. A name counts when it is one of those words, ends in the word id, or is
+    a two-word name such as "sample number" or "wine code"."""
     found = []
     for column in columns:
-        words = _normalise(str(column)).replace("#", " no ").split()
-        if words and (set(words) & _ID_WORDS or words[-1].endswith("id") and words[-1] != "acid"):
+        words = _normalise(str(column)).replace("#", " no ").replace(".", " ").split()
+        compact = "".join(words)
+        if (
+            compact in _ID_NAMES
+            or words[-1:] == ["id"]
+            or (compact.endswith("id") and compact[:-2] in _ID_FIRST)
+            or (len(words) == 2 and words[0] in _ID_FIRST and words[1] in _ID_NAMES)
+        ):
             found.append(column)
     return found
 
@@ -204,7 +217,8 @@ def open_wines(
     try:
         raw = source.handle.readline(HEADER_LIMIT)  # /dev/zero has no end of line
         header = raw.rstrip(b"\r\n")
-        text = header.decode("utf-8", errors="replace")
+        # a byte-order mark (Excel's "CSV UTF-8") is no part of the first column's name
+        text = header.decode("utf-8", errors="replace").removeprefix("\ufeff")
         sep = separator_of(text, source.name)
         if decimal == "," and sep == ",":
             raise UsageError(

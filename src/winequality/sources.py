@@ -76,16 +76,24 @@ class _Prefixed(io.RawIOBase):
 
 
 class _Counted(io.RawIOBase):
-    """A raw stream that counts the bytes read through it, for progress on compressed input."""
+    """A raw stream that counts the bytes read through it (for progress, and to tell a cut
+    download), and turns a failed read (a lost connection, a disk error) into one line."""
 
-    def __init__(self, raw: BinaryIO, close_raw: bool):
-        self.raw, self.count, self.close_raw = raw, 0, close_raw
+    def __init__(self, raw: BinaryIO, close_raw: bool, name: str):
+        self.raw, self.count, self.close_raw, self.name = raw, 0, close_raw, name
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
+        try:
+            data = self.raw.read(len(buffer))
+        except Exception as exc:  # OSError, and botocore's and aiohttp's own kinds
+            reason = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+            raise DataError(
+                f"cannot read {self.name}: {reason.splitlines()[0]}; its predictions are not "
+                "kept — try again"
+            ) from None
         buffer[: len(data)] = data
         self.count += len(data)
         return len(data)
@@ -208,19 +216,27 @@ class Source:
             try:
                 with os.fdopen(fd, "wb") as out:
                     shutil.copyfileobj(self.handle, out, 1 << 20)
-            except OSError as exc:
-                if isinstance(exc, (BrokenPipeError, ConnectionError)):
-                    raise
+            except OSError as exc:  # reading fails as a DataError; this is the copy's disk
                 raise DataError(
                     f"{self.name}: cannot keep a temporary copy in {tempfile.gettempdir()}: "
                     f"{why_not_written(exc)} (set TMPDIR)"
                 ) from exc
+            change = self.changed_while_read()
+            if change:
+                raise DataError(
+                    f"{self.name} {change} while it was being read; its predictions are not "
+                    "kept — give it again once it is complete"
+                )
         return self._spooled
 
     def changed_while_read(self) -> Optional[str]:
-        """How the file changed since it was opened ('was deleted', ...), or None."""
+        """How the file changed since it was opened ('was deleted', ...), or None. Asked
+        once the content has been read to its end."""
+        if self.path is None and self.size is not None and self._counter is not None:
+            if self._counter.count < self.size:  # a download that ended early
+                return f"arrived cut short ({self._counter.count:,} of {self.size:,} bytes)"
         if self.identity is None or self.path is None:
-            return None  # a stream, a pipe or a remote object: nothing to compare with
+            return None  # a stream or a pipe: nothing to compare with
         device, inode, size = self.identity
         try:
             now = os.stat(self.path)
@@ -265,7 +281,7 @@ def open_source(location: Union[str, Path, BinaryIO], *, s3: Optional[S3Opener] 
         return open_source(Path(location), s3=s3)
     else:
         name, raw = STDIN_NAME, location
-    counter = _Counted(raw, close_raw=name != STDIN_NAME)
+    counter = _Counted(raw, close_raw=name != STDIN_NAME, name=name)
     try:
         magic = _read_some(counter, 6)
     except OSError as exc:
@@ -275,7 +291,8 @@ def open_source(location: Union[str, Path, BinaryIO], *, s3: Optional[S3Opener] 
     kind = next((k for m, k in _MAGIC.items() if magic.startswith(m)), None)
     handle = _decompressed(stored, kind, name) if kind else stored
     source = Source(name, handle, kind, size, path, identity, counter)
-    source._closers.append(handle.close)
+    # a decompressor leaves the stream it reads open: both are closed, outermost first
+    source._closers.extend([stored.close, handle.close] if kind else [stored.close])
     return source
 
 
@@ -436,18 +453,44 @@ def _s3_sink(url: str, s3: Optional[S3Opener]) -> Iterator[BinaryIO]:
     try:
         handle = filesystem.open(url, "wb", block_size=16 << 20)
     except Exception as exc:
-        raise OutputError(
-            str(_s3_problem(url, exc)).replace("cannot read", "cannot write")
-        ) from None
+        raise _s3_write_problem(url, exc) from None
     try:
-        yield handle
+        yield _UploadGuard(handle, url)
     except BaseException:
-        handle.discard()  # aborts the multipart upload: no object, no half of one
+        try:
+            handle.discard()  # aborts the multipart upload: no object, no half of one
+        except Exception:  # the connection that failed the upload may fail this too
+            pass
         handle.closed = True  # and nothing is flushed when it is collected
         raise
     try:
         handle.close()
     except Exception as exc:
-        raise OutputError(
-            str(_s3_problem(url, exc)).replace("cannot read", "cannot write")
-        ) from None
+        raise _s3_write_problem(url, exc) from None
+
+
+def _s3_write_problem(url: str, exc: BaseException) -> OutputError:
+    return OutputError(str(_s3_problem(url, exc)).replace("cannot read", "cannot write"))
+
+
+class _UploadGuard:
+    """An S3 upload whose failures while parts are sent (a lost connection, a denied
+    write) are one line, as a full disk is for a local file."""
+
+    def __init__(self, handle, url: str):
+        self._handle, self._url = handle, url
+
+    def write(self, data) -> int:
+        try:
+            return self._handle.write(data)
+        except Exception as exc:
+            raise _s3_write_problem(self._url, exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._handle.flush()
+        except Exception as exc:
+            raise _s3_write_problem(self._url, exc) from None
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)

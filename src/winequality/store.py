@@ -185,8 +185,8 @@ class ModelStore:
 
     def bucket_filesystem(self, url: str):
         """An fsspec filesystem for the s3:// address `url`, holding the credentials of the
-        DVC remote on the same bucket, else of the default remote when it is on S3, else
-        of any S3 remote; with none, AWS's own chain (AWS_* variables, ~/.aws) decides.
+        DVC remote on the same bucket, else of the default remote when it is on S3; with
+        neither, AWS's own chain (AWS_* variables, ~/.aws) decides.
 
         So a file in the team's bucket is read with exactly what `dvc pull` uses.
         """
@@ -207,8 +207,9 @@ class ModelStore:
                 }
                 same = [n for n, c in remotes.items() if c["url"][5:].split("/")[0] == bucket]
                 default = self.remote_name or repo.config["core"].get("remote")
+                # another bucket on the team's own endpoint (MinIO, ...) shares its keys;
+                # a non-default remote's keys never go to a bucket it does not name
                 chosen = next(iter(same), default if default in remotes else None)
-                chosen = chosen or next(iter(remotes), None)
                 if chosen is not None:
                     try:
                         return repo.cloud.get_remote(chosen).fs.fs

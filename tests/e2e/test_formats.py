@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from conftest import HEADER, run, synthetic_wines
+from winequality.data import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
 N = 60
@@ -554,4 +555,117 @@ def test_an_earlier_output_given_as_input_is_refused_before_any_lookup(lab, cli)
     assert line == (
         f"Error: {source} already has a 'predicted_quality' column (an output of wineq infer?); "
         "give the wines without the earlier predictions, or drop that column"
+    )
+
+
+def test_parquet_as_pandas_and_spark_write_it_predicts_as_the_csv(lab, cli, reference):
+    """An index kept by pandas (even a filtered one), float32 features, nullable integers."""
+    import pyarrow.parquet as pq
+
+    frame = wines_frame()
+    frame["crate"] = pd.array([i if i % 5 else None for i in range(N)], dtype="Int64")
+    indexed = lab / "indexed.parquet"
+    frame.set_index("sample_id").to_parquet(indexed)
+    result = cli("infer", indexed, "--output", lab / "indexed.csv")
+    assert result.exit_code == 0, result.stderr
+    written = pd.read_csv(lab / "indexed.csv", dtype=str)
+    assert written["sample_id"].tolist() == frame["sample_id"].tolist()
+    assert written["crate"].fillna("").tolist() == [str(i) if i % 5 else "" for i in range(N)]
+    same_predictions(written.astype({c: float for c in PREDICTED}), reference)
+    filtered = lab / "filtered.parquet"
+    stretched = pd.concat([frame, frame]).sort_index(kind="stable").iloc[::2]
+    stretched.index = range(0, 2 * N, 2)
+    stretched.to_parquet(filtered)  # its RangeIndex steps by 2
+    from winequality.service import WineService
+    from winequality.settings import load_settings
+
+    shown = WineService(load_settings(Path.cwd())).infer(filtered, keep=10)
+    assert shown.frame["sample_id"].tolist() == frame["sample_id"].tolist()[:10]
+    same_predictions(shown.frame.iloc[:10], reference.iloc[:10])
+    single = frame.astype({name: "float32" for name in FEATURES})
+    narrow = lab / "float32.parquet"
+    single.to_parquet(narrow, index=False)
+    assert cli("infer", narrow, "--output", lab / "narrow.parquet").exit_code == 0
+    same_predictions(pq.read_table(lab / "narrow.parquet").to_pandas(), reference)
+    flags = frame.copy()
+    flags["alcohol"] = True
+    flagged = lab / "flags.parquet"
+    flags.to_parquet(flagged, index=False)
+    assert "column 'alcohol', row 1 has 'True', not a number" in one_line_error(
+        cli("infer", flagged)
+    )
+
+
+def test_excel_rows_beyond_a_wrong_stated_size_and_text_like_formulas(lab, cli, reference):
+    import openpyxl
+
+    frame = wines_frame()
+    source = workbook(lab / "lab.xlsx", frame, title=False)
+    book = openpyxl.load_workbook(source)
+    note = book["Results"].cell(row=5, column=frame.columns.get_loc("notes") + 1)
+    note.value, note.data_type = "=SUM(1,2)", "s"  # text that looks like a formula
+    book.save(source)
+    with zipfile.ZipFile(source) as book:
+        parts = {name: book.read(name) for name in book.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    start = sheet.index("<dimension ref=")
+    end = sheet.index("/>", start) + 2
+    parts["xl/worksheets/sheet1.xml"] = (
+        sheet[:start] + '<dimension ref="A1:L5"/>' + sheet[end:]
+    ).encode()
+    with zipfile.ZipFile(source, "w") as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    out = lab / "out.xlsx"
+    result = cli("infer", source, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    rows = list(openpyxl.load_workbook(out).worksheets[0].values)
+    assert len(rows) == N + 1  # every wine, whatever the file says of its size
+    same_predictions(pd.DataFrame(rows[1:], columns=rows[0]), reference)
+    assert rows[4][frame.columns.get_loc("notes")] == "=SUM(1,2)"  # text, not a formula
+    with zipfile.ZipFile(out) as book:
+        assert b"<f>" not in book.read("xl/worksheets/sheet1.xml")
+
+
+def test_a_download_cut_short_keeps_no_predictions(lab, cli):
+    import http.server
+    import threading
+
+    body = (lab / "x.csv").write_text(wines_frame().to_csv(index=False)) and (lab / "x.csv")
+    content = body.read_bytes()
+
+    class Cut(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content[: len(content) // 2])  # and the connection closes
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cut)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/x.csv"
+    try:
+        line = one_line_error(cli("infer", url, "--output", lab / "out.csv"))
+    finally:
+        server.shutdown()
+    assert line.startswith(f"Error: {url}")
+    assert "its predictions are not kept" in line and not (lab / "out.csv").exists()
+
+
+def test_bom_colour_and_an_output_on_the_web(lab, cli, reference):
+    frame = wines_frame().rename(columns={"color": "Colour"})
+    source = lab / "excel-utf8.csv"
+    source.write_bytes(b"\xef\xbb\xbf" + frame.to_csv(index=False).encode())
+    out = lab / "out.csv"
+    result = cli("infer", source, "--output", out)
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfsample_id,")  # the file's own first bytes
+    same_predictions(pd.read_csv(out, encoding="utf-8-sig"), reference)
+    line = one_line_error(cli("infer", source, "--output", "https://example.org/x.csv"), 2)
+    assert (
+        line
+        == "Error: --output https://example.org/x.csv: write to a file or an s3:// address, not the web"
     )

@@ -47,13 +47,17 @@ class CsvWriter:
     def __init__(self, sink, reader, columns: tuple[str, ...]):
         self.sink, self.reader, self.columns = sink, reader, columns
         self.started = False
+        self.decimal = "."
 
     def write(self, chunk, found) -> None:
         if isinstance(self.reader, CsvReader):
             wines = self.reader.wines
             if not self.started:
                 self.sink.write(wines.prediction_header(self.columns) + b"\n")
-            self.sink.write(with_columns(chunk.lines, found, wines.sep, wines.decimal or "."))
+                # the mark of the file as far as it is known now, kept to the end: a file
+                # whose first rows are whole numbers gets one convention, not two
+                self.decimal = wines.decimal or "."
+            self.sink.write(with_columns(chunk.lines, found, wines.sep, self.decimal))
         else:
             from winequality.formats.numbers import prediction_numbers
 

@@ -38,6 +38,8 @@ class ExcelReader:
         self.header_cells = header_cells
         self.preamble = preamble
         """The rows above the header (titles, notes), written back above it."""
+        self.claimed_rows: Optional[int] = None
+        """The sheet's size as the file states it (for progress only: it may be wrong)."""
         self.mapping = column_mapping(self.where(), self.columns, color)
 
     def where(self) -> str:
@@ -68,9 +70,14 @@ class ExcelReader:
                 )
             if not hasattr(chosen, "iter_rows"):
                 raise DataError(f"{source.name}: sheet {chosen.title!r} is a chart, not a table")
+            # the size the file claims is only for progress: a wrong claim must not cut rows
+            claimed = chosen.max_row if chosen.max_row and chosen.max_row > 1 else None
+            chosen.reset_dimensions()
             rows = enumerate(chosen.iter_rows(values_only=True), start=1)
             header, preamble = _find_header(source.name, chosen.title, rows, color)
-            return cls(source, book, chosen, rows, header, preamble, color)
+            reader = cls(source, book, chosen, rows, header, preamble, color)
+            reader.claimed_rows = claimed
+            return reader
         except BaseException:
             book.close()
             raise
@@ -85,7 +92,7 @@ class ExcelReader:
         canonical = [self.mapping[self.columns[i]] for i in inputs]
         places = {self.mapping[self.columns[i]]: i for i in inputs}
         letters = {column: _letter(i) for column, i in places.items()}
-        total = max((self.sheet.max_row or 0) - self.header_row, 1)
+        total = max((self.claimed_rows or 0) - self.header_row, 1)
         size = self.source.size or total
         first_row, done = 1, 0
         while True:
@@ -103,10 +110,10 @@ class ExcelReader:
                 raise _unreadable(self.name, exc) from None
             if not values:
                 break
-            original = pd.DataFrame.from_records(values, columns=range(width)).set_axis(
-                self.columns, axis=1
-            )
-            wanted = original.iloc[:, inputs].set_axis(canonical, axis=1)
+            # as objects: a whole-number column with a blank stays whole numbers
+            original = pd.DataFrame(values, columns=range(width), dtype=object)
+            original = original.set_axis(self.columns, axis=1)
+            wanted = original.iloc[:, inputs].set_axis(canonical, axis=1).infer_objects()
             self._refuse_uncalculated(wanted, numbers, places)
 
             def cell(position: int, column: str, numbers=numbers) -> str:
@@ -223,10 +230,10 @@ class ExcelWriter:
         self.rows = 0
         if isinstance(reader, ExcelReader):
             for row in reader.preamble:
-                self._append(list(row))
-            self._append(list(reader.header_cells) + list(columns))
+                self._append([self._cell(v) for v in row])
+            self._append([self._cell(v) for v in reader.header_cells] + list(columns))
         else:
-            self._append([str(c) for c in reader.columns] + list(columns))
+            self._append([self._cell(str(c)) for c in reader.columns] + list(columns))
 
     def _append(self, row: list) -> None:
         self.rows += 1
@@ -253,7 +260,21 @@ class ExcelWriter:
             frame = chunk.as_input()
             rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False)
         for row, values in zip(rows, added, strict=True):
-            self._append([*(_cell(v) for v in row), *(None if v != v else v for v in values)])
+            cells = [self._cell(v) for v in row]
+            self._append([*cells, *(None if v != v else v for v in values)])
+
+    def _cell(self, value):
+        """A value as a cell holds it: text stays text even when it starts with '=' (never a
+        formula), times lose their zone (Excel has none)."""
+        if isinstance(value, str) and value.startswith("="):
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.data_type = "s"
+            return cell
+        if getattr(value, "tzinfo", None) is not None:
+            return value.replace(tzinfo=None)
+        return value
 
     def close(self) -> None:
         self.book.save(self.sink)
@@ -267,10 +288,3 @@ class ExcelWriter:
             os.remove(self.sheet._writer.out)
         except (AttributeError, OSError, TypeError):
             pass
-
-
-def _cell(value):
-    """A value as a cell can hold it: time zones dropped (Excel has none), others as they are."""
-    if getattr(value, "tzinfo", None) is not None:
-        return value.replace(tzinfo=None)
-    return value

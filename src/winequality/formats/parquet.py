@@ -41,7 +41,11 @@ class ParquetReader:
             parquet = pq.ParquetFile(where)
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise _damaged(source.name, exc) from None
-        return cls(source, parquet, color)
+        try:
+            return cls(source, parquet, color)
+        except BaseException:
+            parquet.close()
+            raise
 
     def chunks(self, color: Optional[str], batch_rows: int = BATCH_ROWS) -> Iterator:
         import pyarrow as pa
@@ -63,10 +67,13 @@ class ParquetReader:
                 break
             if not batch.num_rows:
                 continue
-            wanted = batch.select(inputs).to_pandas().set_axis(canonical, axis=1)
+            wanted = batch.select(inputs).to_pandas(ignore_metadata=True)
+            wanted = wanted.set_axis(canonical, axis=1)
             for column in [c for c in wanted.columns if c in FEATURES or c == TARGET]:
-                if wanted[column].dtype.kind == "b":
-                    wanted[column] = wanted[column].astype("object")  # True is no measurement
+                if wanted[column].dtype == "float32":
+                    # 7.4 stored as float32 is 7.400000095 as a double: read it as the
+                    # number it was written for, so it predicts as the CSV's 7.4 does
+                    wanted[column] = wanted[column].astype(str).astype("float64")
             checked = _check_values(
                 self.name, wanted, first_row, color, where=lambda position, column: ""
             )
@@ -141,6 +148,14 @@ class ParquetWriter:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+
+    def abort(self) -> None:
+        """Let go of a half-written file without pyarrow finishing it later."""
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except Exception:  # the sink is being discarded; nothing of it is kept
+                pass
 
 
 def _text(value) -> str:
