@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals screenshots clean
+.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals bench-formats screenshots clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -46,7 +46,7 @@ lint: venv
 
 check: lint test
 
-bench: bench-speed bench-serving bench-quality bench-intervals  ## every benchmark: speed, serving, model quality, intervals
+bench: bench-speed bench-serving bench-quality bench-intervals bench-formats  ## every benchmark: speed, serving, model quality, intervals, file formats
 
 bench-speed: venv  ## start-up, fetch, listing, training and inference against their baselines
 	$(BIN)/python bench/speed.py "$(UCI)"
@@ -62,6 +62,9 @@ bench-quality: venv  ## wineq's model against the paper and scikit-learn, same f
 
 bench-intervals: venv  ## coverage, width and p_premium calibration against extra trees, same folds
 	$(BIN)/python bench/intervals.py "$(UCI)"
+
+bench-formats: venv  ## every file format of infer, read and written on 1M wines: rows/s, flat memory
+	$(BIN)/python bench/formats.py "$(UCI)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

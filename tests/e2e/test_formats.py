@@ -75,13 +75,21 @@ def plain_csv(path: Path, frame: pd.DataFrame) -> Path:
     return path
 
 
-@pytest.fixture
-def reference(lab, cli):
-    """The plain CSV's predictions of `wines_frame()`."""
-    source = plain_csv(lab / "plain.csv", wines_frame())
-    result = cli("infer", source, "--output", lab / "plain-out.csv")
+@pytest.fixture(scope="module")
+def reference(trained, tmp_path_factory):
+    """The plain CSV's predictions of `wines_frame()`, made once."""
+    from typer.testing import CliRunner
+
+    from winequality.cli import app
+
+    folder = tmp_path_factory.mktemp("reference")
+    source = plain_csv(folder / "plain.csv", wines_frame())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(trained)
+        args = ["infer", str(source), "--output", str(folder / "plain-out.csv")]
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    return pd.read_csv(lab / "plain-out.csv", sep=";")[PREDICTED]
+    return pd.read_csv(folder / "plain-out.csv", sep=";")[PREDICTED]
 
 
 def same_predictions(frame: pd.DataFrame, reference: pd.DataFrame) -> None:

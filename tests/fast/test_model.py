@@ -70,3 +70,24 @@ def test_pruned_neighbour_search_finds_the_true_nearest_wines():
         weight = (distance + 1e-6) ** -3.0
         expected = (weight * model.memory_y[index]).sum(dim=1) / weight.sum(dim=1)
         assert torch.allclose(model.neighbour_mean(query), expected, atol=1e-4)
+
+
+def test_a_wines_prediction_does_not_depend_on_the_wines_around_it():
+    """Readers hand over chunks of any size (a CSV's 2 MB, a Parquet row group): a wine
+    must get the same bits whichever chunk and batch it lands in."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from winequality import model as nn_model
+    from winequality.schema import FEATURES
+
+    net = nn_model.from_bytes((Path(__file__).parent / "data" / "format5.pt").read_bytes())
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(0.1, 10, (3000, 11)), columns=FEATURES)
+    frame["color"] = np.where(rng.uniform(size=3000) < 0.5, "red", "white")
+    inputs = nn_model.frame_inputs(frame)
+    whole = nn_model.predict(net, inputs)
+    for size in (7, 300, 1000):
+        pieces = [nn_model.predict(net, inputs[i : i + size]) for i in range(0, 3000, size)]
+        assert np.array_equal(np.concatenate(pieces), whole), size
