@@ -437,7 +437,8 @@ def _compressor(handle: BinaryIO, kind: str):
     if kind == "xz":
         import lzma
 
-        return lzma.LZMAFile(handle, "wb", preset=6)
+        # preset 1: at the xz command's 6, 1M wines took 198 s to write (5,048 rows/s)
+        return lzma.LZMAFile(handle, "wb", preset=1)
     import zstandard
 
     return zstandard.ZstdCompressor(level=3).stream_writer(handle, closefd=False)
