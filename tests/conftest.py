@@ -118,12 +118,17 @@ def project(template, tmp_path, monkeypatch) -> Path:
     """A private copy of the template project, as the current directory."""
     root = tmp_path / "project"
     shutil.copytree(template, root, symlinks=True)
+    enter(root, monkeypatch)
+    return root
+
+
+def enter(root: Path, monkeypatch) -> None:
+    """Work in `root` as a user would: no WINEQ_ settings of the caller's, a fixed width."""
     for name in list(os.environ):
         if name.startswith("WINEQ_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(root)
-    return root
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import HEADER, run, synthetic_wines
+from conftest import HEADER, enter, run, synthetic_wines
 from winequality.data import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
@@ -48,13 +48,8 @@ def trained(template, tmp_path_factory):
 
 @pytest.fixture
 def lab(trained, tmp_path, monkeypatch):
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("WINEQ_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(trained)
+    """A folder for the test's files, working in the trained project."""
+    enter(trained, monkeypatch)
     return tmp_path
 
 
@@ -677,3 +672,78 @@ def test_bom_colour_and_an_output_on_the_web(lab, cli, reference):
         line
         == "Error: --output https://example.org/x.csv: write to a file or an s3:// address, not the web"
     )
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as a team's internal server might have."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert, private = folder / "server.pem", folder / "server.key"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, private
+
+
+def test_https_inputs_are_checked_against_the_trusted_certificates(lab, cli, monkeypatch):
+    import functools
+    import http.server
+    import ssl
+    import threading
+
+    frame = wines_frame()
+    frame.to_csv(lab / "lab.csv", sep=";", index=False)
+    (lab / "lab.csv.gz").write_bytes(gzip.compress((lab / "lab.csv").read_bytes()))
+    expected = cli("infer", lab / "lab.csv").stdout
+    cert, key = _self_signed(lab)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(lab))
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}/lab.csv.gz"
+    try:
+        untrusted = one_line_error(cli("infer", url))
+        assert untrusted.startswith(
+            f"Error: cannot download {url}: [SSL: CERTIFICATE_VERIFY_FAILED]"
+        )
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the team's certificate, trusted
+        assert cli("infer", url).stdout == expected
+    finally:
+        server.shutdown()

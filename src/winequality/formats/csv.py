@@ -7,16 +7,18 @@ import functools
 from collections.abc import Iterator
 from typing import Optional
 
+from winequality.formats.base import OpenFile
 from winequality.schema import WineInput, open_wines
 
 
-class CsvReader:
+class CsvReader(OpenFile):
     """A CSV of wines whose header has been checked."""
 
     format = "csv"
 
     def __init__(self, wines: WineInput):
         self.wines = wines
+        self.closing = (wines,)
         self.name = wines.name
         self.columns = wines.columns
         self.mapping = wines.mapping
@@ -29,15 +31,6 @@ class CsvReader:
         from winequality.data import read_wine_chunks
 
         return read_wine_chunks(self.wines, color=color, chunk_bytes=chunk_bytes)
-
-    def close(self) -> None:
-        self.wines.close()
-
-    def __enter__(self) -> CsvReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class CsvWriter:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from winequality.errors import DataError
+from winequality.formats.base import OpenFile
 from winequality.schema import FEATURES, TARGET, column_mapping
 
 HEADER_SEARCH = 30  # rows above the header a sheet may spend on titles and notes
@@ -24,13 +25,14 @@ def _unreadable(name: str, exc: BaseException) -> DataError:
     )
 
 
-class ExcelReader:
+class ExcelReader(OpenFile):
     """One sheet of a workbook of wines, its header row found and checked."""
 
     format = "xlsx"
 
     def __init__(self, source, book, sheet, rows, header, preamble, color):
         self.source, self.book, self.sheet, self._rows = source, book, sheet, rows
+        self.closing = (book, source)
         self.name = source.name
         self.sheet_name = sheet.title
         self.header_row, header_cells = header
@@ -157,16 +159,6 @@ class ExcelReader:
                     "and save it, so its formulas are calculated"
                 )
             return
-
-    def close(self) -> None:
-        self.book.close()
-        self.source.close()
-
-    def __enter__(self) -> ExcelReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _header_name(cell, index: int) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from winequality.errors import DataError
+from winequality.formats.base import OpenFile
 from winequality.schema import FEATURES, TARGET, column_mapping
 
 BATCH_ROWS = 65_536
@@ -18,13 +19,14 @@ def _damaged(name: str, exc: BaseException) -> DataError:
     return DataError(f"{name} is not a readable Parquet file ({reason}); fetch an intact copy")
 
 
-class ParquetReader:
+class ParquetReader(OpenFile):
     """A Parquet file of wines whose schema has been checked."""
 
     format = "parquet"
 
     def __init__(self, source, parquet, color: Optional[str]):
         self.source, self.parquet = source, parquet
+        self.closing = (parquet, source)
         self.name = source.name
         self.schema = parquet.schema_arrow
         self.columns = list(self.schema.names)
@@ -83,16 +85,6 @@ class ParquetReader:
         _unchanged(self.source)
         if first_row == 1:
             raise DataError(f"{self.name} has a schema but no wines; give at least one row")
-
-    def close(self) -> None:
-        self.parquet.close()
-        self.source.close()
-
-    def __enter__(self) -> ParquetReader:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class ParquetWriter:
