@@ -65,6 +65,9 @@ def wineq(*args: str, cwd: Path, env: dict, **kw) -> subprocess.Popen:
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         "COLUMNS": "200",
     }
+    # a runner started in the background ignores SIGINT, and so would every child: the
+    # trainer gets Ctrl-C's default back, as it has on a terminal
+    kw.setdefault("preexec_fn", lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return subprocess.Popen([str(BIN / "wineq"), *args], cwd=cwd, env=full,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)  # fmt: skip
 
