@@ -456,9 +456,10 @@ def infer(
     if interactive:
         model = _pick_version(service)
     from_stdin = file == "-"
-    addresses = ("s3://", "http://", "https://")
-    wines = sys.stdin.buffer if from_stdin else file if file.startswith(addresses) else Path(file)
-    if output is not None and not output.startswith(addresses):  # an address stays one
+    from winequality.sources import is_remote  # standard library only
+
+    wines = sys.stdin.buffer if from_stdin else file if is_remote(file) else Path(file)
+    if output is not None and not is_remote(output):  # an address stays one
         output = Path(output)
     on_terminal = output is None and sys.stdout.isatty()
     progress = None

@@ -16,7 +16,7 @@ import pandas as pd
 
 from winequality.errors import DataError
 from winequality.params import VAL_FRACTION
-from winequality.schema import COLOR, COLORS, FEATURES, TARGET, WineInput, column_mapping
+from winequality.schema import COLOR, COLORS, FEATURES, TARGET, WineInput, column_mapping, positions
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,6 @@ def read_wine_chunks(
     *,
     chunk_bytes: int = 2 << 20,
     color: Optional[str] = None,
-    require_target: bool = False,
 ) -> Iterator[WineChunk]:
     """Yield validated chunks of an open wine CSV with their raw lines; memory stays ~chunk_bytes.
 
@@ -188,10 +187,8 @@ def read_wine_chunks(
     `with open_wines(Path("wines.csv")) as wines: for chunk in read_wine_chunks(wines): ...`
     """
     name, header, sep = wines.name, wines.header, wines.sep
-    # by position, not name: pandas and the csv module need not agree on odd header names
-    inputs = [i for i, column in enumerate(wines.columns) if column in wines.mapping]
-    canonical = [wines.mapping[wines.columns[i]] for i in inputs]
-    text_columns = {i: str for i in range(len(wines.columns)) if i not in inputs}
+    inputs, canonical, passing = positions(wines.columns, wines.mapping)
+    text_columns = dict.fromkeys(passing, str)
     first_row = 1
     offset = wines.header_size
     while True:

@@ -121,9 +121,13 @@ def _close_to(feature: str, others: list) -> str:
     return f"; is {names[close[0]]!r} it? rename it to {feature!r}" if close else ""
 
 
-def passthrough_columns(columns: list, mapping: dict) -> list:
-    """The columns that are not model inputs, in their order: kept in the output as they came."""
-    return [column for column in columns if column not in mapping]
+def positions(columns: list, mapping: dict) -> tuple[list[int], list[str], list[int]]:
+    """(positions of the model-input columns, their canonical names, positions of the
+    pass-through columns), each in the file's order. By position, not name: two
+    pass-through columns may share a name, and readers need not agree on odd ones."""
+    inputs = [i for i, column in enumerate(columns) if column in mapping]
+    passing = [i for i, column in enumerate(columns) if column not in mapping]
+    return inputs, [mapping[columns[i]] for i in inputs], passing
 
 
 _ID_NAMES = {
@@ -175,10 +179,6 @@ class WineInput:
     @property
     def handle(self):
         return self.source.handle
-
-    @property
-    def passthrough(self) -> list[str]:
-        return passthrough_columns(self.columns, self.mapping)
 
     def changed_while_read(self) -> Optional[str]:
         return self.source.changed_while_read()

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from winequality.formats.base import OpenFile
+from winequality.formats.numbers import prediction_numbers, steps
 from winequality.schema import WineInput, open_wines
 
 
@@ -52,8 +53,6 @@ class CsvWriter:
                 self.decimal = wines.decimal or "."
             self.sink.write(with_columns(chunk.lines, found, wines.sep, self.decimal))
         else:
-            from winequality.formats.numbers import prediction_numbers
-
             frame = chunk.as_input().copy()
             for column, values in prediction_numbers(found, self.columns).items():
                 frame[column] = values
@@ -69,7 +68,6 @@ class CsvWriter:
 def with_columns(lines: list[bytes], predicted, sep: str, decimal: str = ".") -> bytes:
     """The lines, each followed by its predictions, newline-terminated: the quality to 4
     decimals, then (a calibrated model's) interval to 2 and p_premium to 3."""
-    import numpy as np
 
     if predicted.low is None:
         added = [f"{sep}{q:.4f}\n" for q in predicted.quality.tolist()]
@@ -80,9 +78,7 @@ def with_columns(lines: list[bytes], predicted, sep: str, decimal: str = ".") ->
         hundredths, thousandths = _fixed_point(sep, decimal)
 
         def positions(values, scale: int) -> list[int]:
-            # a value the model could not give (NaN) points at the table's last entry
-            inside = np.isfinite(values) & (values >= 0) & (values <= 1000 / scale)
-            return np.where(inside, np.rint(values * scale), 1001).astype(np.int64).tolist()
+            return steps(values, scale).tolist()  # NaN: the table's last entry, "nan"
 
         added = [
             f"{sep}{q:.4f}{hundredths[lo]}{hundredths[hi]}{thousandths[p]}"

@@ -10,7 +10,7 @@ from typing import Optional
 
 from winequality.errors import DataError
 from winequality.formats.base import OpenFile
-from winequality.schema import FEATURES, TARGET, column_mapping
+from winequality.schema import FEATURES, TARGET, column_mapping, positions
 
 HEADER_SEARCH = 30  # rows above the header a sheet may spend on titles and notes
 CHUNK_ROWS = 20_000
@@ -90,9 +90,8 @@ class ExcelReader(OpenFile):
         from winequality.data import WineChunk, _check_values
 
         width = len(self.columns)
-        inputs = [i for i, column in enumerate(self.columns) if column in self.mapping]
-        canonical = [self.mapping[self.columns[i]] for i in inputs]
-        places = {self.mapping[self.columns[i]]: i for i in inputs}
+        inputs, canonical, _ = positions(self.columns, self.mapping)
+        places = dict(zip(canonical, inputs, strict=True))
         letters = {column: _letter(i) for column, i in places.items()}
         total = max((self.claimed_rows or 0) - self.header_row, 1)
         size = self.source.size or total

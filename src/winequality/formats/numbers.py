@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+NOT_GIVEN = 1001
+"""The step `steps` gives a value the model could not give (NaN)."""
+
+
+def steps(values, scale: int):
+    """Each value of 0..1000/scale as a whole number of 1/scale steps (0..1000), rounded as
+    numpy rounds; NOT_GIVEN for NaN. A CSV looks its text up by this, the other formats
+    divide it back: both say the same number."""
+    import numpy as np
+
+    inside = np.isfinite(values) & (values >= 0) & (values <= 1000 / scale)
+    return np.where(inside, np.rint(values * scale), NOT_GIVEN).astype(np.int64)
+
 
 def prediction_numbers(found, columns: tuple[str, ...]) -> dict:
     """The predictions as the numbers a CSV output holds (its text, parsed): the quality to
@@ -9,8 +22,8 @@ def prediction_numbers(found, columns: tuple[str, ...]) -> dict:
     import numpy as np
 
     def fixed(values, scale: int):
-        inside = np.isfinite(values) & (values >= 0) & (values <= 1000 / scale)
-        return np.where(inside, np.rint(values * scale) / scale, np.nan)
+        found = steps(values, scale)
+        return np.where(found == NOT_GIVEN, np.nan, found / scale)
 
     # predictions are float32 values: quality × 10⁴ is exact in float64, so np.round
     # rounds as the CSV's format() does, and dividing back is correctly rounded

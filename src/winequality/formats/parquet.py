@@ -9,7 +9,7 @@ from typing import Optional
 
 from winequality.errors import DataError
 from winequality.formats.base import OpenFile
-from winequality.schema import FEATURES, TARGET, column_mapping
+from winequality.schema import FEATURES, TARGET, column_mapping, positions
 
 BATCH_ROWS = 65_536
 
@@ -54,8 +54,7 @@ class ParquetReader(OpenFile):
 
         from winequality.data import WineChunk, _check_values, _unchanged
 
-        inputs = [i for i, column in enumerate(self.columns) if column in self.mapping]
-        canonical = [self.mapping[self.columns[i]] for i in inputs]
+        inputs, canonical, _ = positions(self.columns, self.mapping)
         total = max(self.parquet.metadata.num_rows, 1)
         size = self.source.size or total
         first_row = 1

@@ -29,6 +29,7 @@ from winequality.schema import (
     checked_level,
     checked_premium,
     id_columns,
+    positions,
 )
 from winequality.settings import Settings
 
@@ -164,8 +165,8 @@ def infer(
         import pandas as pd
 
         chunks = source.chunks(color)
-        passthrough = [c for c in source.columns if c not in source.mapping]
-        kept = [i for i, c in enumerate(source.columns) if c not in source.mapping]
+        _, _, kept = positions(source.columns, source.mapping)
+        passthrough = [source.columns[i] for i in kept]
 
         def predict_all(sink) -> tuple[int, float, float, bool, list]:
             rows, sq, ab, labelled, collected = 0, 0.0, 0.0, True, []
