@@ -33,8 +33,8 @@ import importlib, json, sys, time
 preload = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
 t0 = time.perf_counter()
 import torch, pandas, mlflow, dvc.repo
-from winequality import model as nn_model
-from winequality.resolve import ModelResolver
+from winequality.domain import model as nn_model
+from winequality.adapters.models import ModelResolver
 from winequality.settings import load_settings
 for name in preload:
     try:

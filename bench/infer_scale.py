@@ -39,7 +39,7 @@ def write_wines(source: Path, out: Path, rows: int, seed: int = 0) -> None:
     """`rows` wines resampled from the real data with jitter, written in 1M-row blocks."""
     import pandas as pd
 
-    from winequality.data import COLOR, FEATURES
+    from winequality.schema import COLOR, FEATURES
 
     real = pd.read_csv(source, sep=";")
     rng = np.random.default_rng(seed)

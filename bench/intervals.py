@@ -15,7 +15,7 @@ refit on fitting + validation wines before it predicts them.
 The peer is scikit-learn's ExtraTreesRegressor (500 trees, the best tree model of the
 quality benchmark) with split-conformal intervals, twice: plain (one width for every
 wine) and normalised by the spread of its trees, through the very code wineq uses
-(`winequality.calibration.fit`). Widths are compared twice: as calibrated (the coverage
+(`winequality.domain.calibration.fit`). Widths are compared twice: as calibrated (the coverage
 each method reaches) and at equal coverage (each method's widths scaled until exactly
 80% of held-out scores are inside: sharpness with calibration noise taken out).
 
@@ -35,13 +35,10 @@ import numpy as np
 import torch
 from quality import grouped_folds, load
 
-from winequality import calibration as cal
-from winequality import model as nn_model
-from winequality.data import (
-    grouped_split,
-    validation_split,
-)
-from winequality.params import TrainParams
+from winequality.domain import calibration as cal
+from winequality.domain import model as nn_model
+from winequality.domain.params import TrainParams
+from winequality.domain.splits import grouped_split, validation_split
 
 LEVELS = (0.8, 0.9)
 PREMIUM = 7

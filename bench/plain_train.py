@@ -11,15 +11,11 @@ import sys
 
 import numpy as np
 
-from winequality import model as nn_model
-from winequality.data import (
-    TARGET,
-    group_ids,
-    grouped_split,
-    load_training_frame,
-    validation_split,
-)
-from winequality.params import TrainParams
+from winequality.domain import model as nn_model
+from winequality.domain.params import TrainParams
+from winequality.domain.splits import group_ids, grouped_split, validation_split
+from winequality.io.validation import load_training_frame
+from winequality.schema import TARGET
 from winequality.settings import Settings
 
 epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 50

@@ -88,7 +88,7 @@ def bench(uci: Path, rows: int = 1_000_000) -> dict:
         command, out = "infer: model lookup process", work / "lookup.prof"
         request = {"settings": {"project_dir": str(root)}, "model": None, "run_id": None}
         subprocess.run(
-            [PYTHON, "-m", "cProfile", "-o", str(out), "-m", "winequality.lookup"],
+            [PYTHON, "-m", "cProfile", "-o", str(out), "-m", "winequality.adapters.lookup_process"],
             cwd=root,
             env=ENV,
             input=json.dumps(request).encode(),

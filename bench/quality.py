@@ -26,18 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from winequality import model as nn_model
-from winequality.data import (
-    COLOR,
-    FEATURES,
-    TARGET,
-    build_csv,
-    group_ids,
-    load_training_frame,
-    read_source,
-    validation_split,
-)
-from winequality.params import TrainParams
+from winequality.domain import model as nn_model
+from winequality.domain.params import TrainParams
+from winequality.domain.splits import group_ids, validation_split
+from winequality.io.uci import build_csv, read_source
+from winequality.io.validation import load_training_frame
+from winequality.schema import COLOR, FEATURES, TARGET
 
 # Cortez et al. 2009, Table 2 (20 runs of 5-fold cross-validation; MR, NN, SVM)
 PAPER = {

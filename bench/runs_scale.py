@@ -36,8 +36,8 @@ def populate(root: Path, n: int) -> list[str]:
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
+    from winequality.adapters.mlflow import tracking_store
     from winequality.settings import load_settings
-    from winequality.tracking import tracking_store
 
     settings = load_settings(root)
     store = tracking_store(settings.tracking_uri, settings.project_dir)

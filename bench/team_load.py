@@ -154,7 +154,7 @@ def main() -> None:
 
         from mlflow.tracking import MlflowClient
 
-        from winequality.store import ModelStore
+        from winequality.adapters.dvc import ModelStore
 
         os.environ.update(as_admin())
         client = MlflowClient(server.url)

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from winequality.data import FEATURES, SourceFile
+from winequality.io.uci import SourceFile
+from winequality.schema import FEATURES
 
 BIN = Path(sys.executable).parent
 GIT = ["git", "-c", "user.name=wineq tests", "-c", "user.email=tests@wineq.invalid"]
@@ -91,8 +92,8 @@ def template(tmp_path_factory, uci_source, remote_dir) -> Path:
     """A committed git + DVC project with data imported and an initialised MLflow store."""
     from mlflow.tracking import MlflowClient
 
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     root = tmp_path_factory.mktemp("template") / "project"
     root.mkdir()
@@ -146,8 +147,8 @@ def cli():
 
 def tracker_for(root: Path, **settings):
     """The project's ExperimentTracker, with settings overridden as a CLI flag would."""
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     return WineService(load_settings(root, **settings)).tracker
 

@@ -6,13 +6,9 @@ milliseconds with one line.
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Optional, Union
+from typing import Optional
 
 from winequality.errors import DataError, UsageError
-from winequality.sources import Source, open_source
 
 FEATURES = [
     "fixed acidity",
@@ -74,6 +70,12 @@ def _normalise(name: str) -> str:
 
 _CANONICAL = {_normalise(name): name for name in FEATURES + [TARGET, COLOR]}
 _CANONICAL["colour"] = COLOR  # British spelling: a lab's colour column is the wine's colour
+
+
+def canonical_name(column: str) -> Optional[str]:
+    """The feature, target or colour a column's name means (`Fixed_Acidity` → `fixed
+    acidity`), or None for any other column."""
+    return _CANONICAL.get(_normalise(column))
 
 
 def column_mapping(
@@ -153,82 +155,3 @@ def id_columns(columns: list) -> list:
         ):
             found.append(column)
     return found
-
-
-@dataclass
-class WineInput:
-    """An open wine CSV whose header has been read and checked; the rows are still unread."""
-
-    source: Source
-    header: bytes
-    """The header line as read, without its line ending."""
-    sep: str
-    columns: list[str]
-    """The header's columns as named there, in order."""
-    mapping: dict[str, str]
-    """Model-input columns → canonical names; the rest pass through."""
-    decimal: Optional[str] = None
-    """'.' or ',' as stated (--decimal); None to tell from the numbers."""
-    header_size: int = 0
-    """Bytes of the header line, line ending included (progress counts from here)."""
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-    @property
-    def handle(self):
-        return self.source.handle
-
-    def changed_while_read(self) -> Optional[str]:
-        return self.source.changed_while_read()
-
-    def close(self) -> None:
-        self.source.close()
-
-    def __enter__(self) -> WineInput:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def prediction_header(self, columns: tuple[str, ...] = (PREDICTION,)) -> bytes:
-        """The output's header: the input's, plus the prediction columns quoted as its last
-        column is (UCI quotes every name; a plain CSV quotes none)."""
-        last = self.header.rsplit(self.sep.encode(), 1)[-1].strip()
-        quote = b'"' if last.startswith(b'"') else b""
-        sep = self.sep.encode()
-        return self.header + b"".join(sep + quote + c.encode() + quote for c in columns)
-
-
-def open_wines(
-    source: Union[Path, BinaryIO, Source],
-    color: Optional[str] = None,
-    require_target: bool = False,
-    decimal: Optional[str] = None,
-) -> WineInput:
-    """Open a wine CSV (a path, a binary stream such as stdin, or an open Source) and check
-    its header.
-
-    Example: `with open_wines(Path("wines.csv"), color="red") as wines: ...`
-    """
-    if not isinstance(source, Source):
-        source = open_source(source)
-    try:
-        raw = source.handle.readline(HEADER_LIMIT)  # /dev/zero has no end of line
-        header = raw.rstrip(b"\r\n")
-        # a byte-order mark (Excel's "CSV UTF-8") is no part of the first column's name
-        text = header.decode("utf-8", errors="replace").removeprefix("\ufeff")
-        sep = separator_of(text, source.name)
-        if decimal == "," and sep == ",":
-            raise UsageError(
-                f"--decimal ,: {source.name} separates its columns with ','; a file with "
-                "decimal commas must separate them with ';'"
-            )
-        columns = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
-        mapping = column_mapping(source.name, columns, color, require_target)
-    except BaseException:
-        source.close()
-        raise
-    decimal = "." if sep == "," else decimal
-    return WineInput(source, header, sep, columns, mapping, decimal, len(raw))

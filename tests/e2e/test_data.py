@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from conftest import write_uci_files
-from winequality import data
-from winequality.data import FEATURES
+from winequality.io import uci
+from winequality.schema import FEATURES
 
 
 def _data_md5(root: Path) -> str:
@@ -24,7 +24,7 @@ def test_import_builds_the_combined_csv_and_pushes_it(
     project, cli, uci_source, remote_dir, monkeypatch
 ):
     source, spec = uci_source
-    monkeypatch.setattr(data, "UCI_FILES", spec)
+    monkeypatch.setattr(uci, "UCI_FILES", spec)
     before = _data_md5(project)
     result = cli("data", "import", "--source", source)
     assert result.exit_code == 0, result.stderr
@@ -82,7 +82,7 @@ def http_source(tmp_path):
 
 def test_import_downloads_from_a_url(project, cli, http_source, monkeypatch):
     url, spec = http_source
-    monkeypatch.setattr(data, "UCI_FILES", spec)
+    monkeypatch.setattr(uci, "UCI_FILES", spec)
     monkeypatch.setenv("WINEQ_DATA_SOURCE", url)  # the setting, not the flag
     result = cli("data", "import")
     assert result.exit_code == 0, result.stderr

@@ -135,8 +135,8 @@ def test_an_unreadable_file_says_permission_denied(champion, tmp_path):
 @pytest.mark.parametrize("change", ["truncate", "delete"])
 def test_a_file_that_changes_while_it_is_read_keeps_no_predictions(champion, tmp_path, change):
     from winequality.errors import DataError
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     path = tmp_path / "many.csv"
     rows = [r + ";white" for r in synthetic_wines(300, "white", seed=4)] * 110  # > one chunk
@@ -421,7 +421,7 @@ def test_a_full_disk_while_storing_the_model_keeps_the_previous_model(project, c
 def test_a_full_disk_while_importing_the_data_keeps_the_previous_data(
     project, cli, uci_source, monkeypatch
 ):
-    from winequality import data as data_module
+    from winequality.io import uci as data_module
 
     data = project / "data" / "wine-quality.csv"
     previous = data.read_bytes()

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from conftest import HEADER, enter, run, synthetic_wines
-from winequality.data import FEATURES
+from winequality.schema import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
 N = 60
@@ -54,7 +54,7 @@ def lab(trained, tmp_path, monkeypatch):
     real MLflow and DVC), not in a child process per call: these tests are about files,
     and test_infer.py covers the child. Tests that run a real `wineq` process keep it.
     """
-    from winequality.service import infer as infer_workflow
+    from winequality.workflows import infer as infer_workflow
 
     enter(trained, monkeypatch)
     monkeypatch.setattr(
@@ -136,8 +136,8 @@ def test_a_table_shows_the_id_column_first_even_when_narrow(lab, monkeypatch, ca
     from rich.console import Console
 
     from winequality import cli as cli_module
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     source = lab / "lab.csv"
     wines_frame().to_csv(source, sep=";", index=False)
@@ -593,8 +593,8 @@ def test_parquet_as_pandas_and_spark_write_it_predicts_as_the_csv(lab, cli, refe
     stretched = pd.concat([frame, frame]).sort_index(kind="stable").iloc[::2]
     stretched.index = range(0, 2 * N, 2)
     stretched.to_parquet(filtered)  # its RangeIndex steps by 2
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     shown = WineService(load_settings(Path.cwd())).infer(filtered, keep=10)
     assert shown.frame["sample_id"].tolist() == frame["sample_id"].tolist()[:10]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import HEADER, synthetic_wines
-from winequality.data import FEATURES
+from winequality.schema import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
 
@@ -224,8 +224,8 @@ def test_a_damaged_cache_copy_heals_from_the_remote_and_a_damaged_remote_is_name
 
 
 def test_progress_is_reported_per_chunk_up_to_the_whole_file(champion, tmp_path):
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     path = tmp_path / "many.csv"
     rows = [r + ";white" for r in synthetic_wines(300, "white", seed=4)] * 110  # > one 2 MB chunk
@@ -266,8 +266,8 @@ def test_a_separate_process_predicts_the_same_and_reports_lookup_errors(champion
 
 def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
     from conftest import md5_of, tracker_for
+    from winequality.adapters.lookup_process import ModelLookup
     from winequality.errors import IntegrityError
-    from winequality.lookup import ModelLookup
     from winequality.settings import load_settings
 
     settings = load_settings(champion)
@@ -318,8 +318,8 @@ def test_a_lookup_process_that_dies_without_an_answer_is_one_clear_error(champio
     import shutil
     import sys
 
+    from winequality.adapters.lookup_process import ModelLookup
     from winequality.errors import WineqError
-    from winequality.lookup import ModelLookup
     from winequality.settings import load_settings
 
     settings = load_settings(champion)
@@ -333,8 +333,8 @@ def test_a_lookup_process_that_dies_without_an_answer_is_one_clear_error(champio
 
 
 def test_keep_holds_only_the_first_wines_but_predicts_them_all(champion, uci_file):
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     service = WineService(load_settings(champion))
     whole = service.infer(uci_file, color="red")

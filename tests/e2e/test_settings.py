@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from winequality.adapters.mlflow import tracking_store
 from winequality.settings import load_settings
-from winequality.tracking import tracking_store
 
 
 def test_defaults_come_from_the_project_found_upwards(project):

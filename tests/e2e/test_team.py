@@ -74,8 +74,9 @@ def wineq(*args: str, cwd: Path, env: dict, **kw) -> subprocess.Popen:
 
 def rescore(root: Path, content: bytes) -> float:
     """Test RMSE of a model's bytes on the project's fixed test split."""
-    from winequality import model as nn_model
-    from winequality.data import group_ids, grouped_split, load_training_frame
+    from winequality.domain import model as nn_model
+    from winequality.domain.splits import group_ids, grouped_split
+    from winequality.io.validation import load_training_frame
 
     with open(root / "data" / "wine-quality.csv") as handle:
         frame = load_training_frame(handle, "data")
@@ -91,7 +92,7 @@ def fresh_clone(root: Path, where: Path) -> Path:
 
 def check_trainers(processes, clone_for_fetch: Path, tracker) -> list:
     """All trainers finished, each with its own hash, and each hash fetches the bytes it scored."""
-    from winequality.store import ModelStore
+    from winequality.adapters.dvc import ModelStore
 
     outputs = [p.communicate(timeout=600) for p in processes]
     for p, (out, err) in zip(processes, outputs, strict=True):

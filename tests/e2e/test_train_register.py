@@ -122,10 +122,10 @@ def test_train_rejects_bad_options_before_doing_anything(project, cli):
 
 
 def test_ctrl_c_marks_the_run_killed_and_keeps_the_old_model(project, cli):
+    from winequality.domain.params import TrainParams
     from winequality.errors import Interrupted
-    from winequality.params import TrainParams
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     _train(cli)
     model = project / "models" / "model.pt"

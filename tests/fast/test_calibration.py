@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from winequality import calibration
-from winequality import model as nn_model
-from winequality.params import TrainParams
+from winequality.domain import calibration
+from winequality.domain import model as nn_model
+from winequality.domain.params import TrainParams
 
 
 def _heteroscedastic(n: int, seed: int):
@@ -139,7 +139,7 @@ def test_a_format_5_model_predicts_as_before_without_intervals():
 
 
 def test_a_wine_the_model_cannot_score_gets_nan_not_a_confident_answer():
-    from winequality.formats.csv import with_columns as _with_columns
+    from winequality.io.formats.delimited import with_columns as _with_columns
 
     fitted = calibration.fit(*_heteroscedastic(400, seed=8))
     predicted = np.array([6.0, np.nan])

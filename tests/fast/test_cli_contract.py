@@ -14,8 +14,8 @@ import pytest
 import typer.main
 
 from winequality import cli as cli_module
+from winequality.domain.params import DEFAULTS, TrainParams, knobs, option
 from winequality.errors import EXIT_CODES, UsageError
-from winequality.params import DEFAULTS, TrainParams, knobs, option
 from winequality.records import (
     InferResult,
     ModelSource,
@@ -139,7 +139,7 @@ def test_the_repository_params_yaml_holds_every_default():
     """params.yaml (what `dvc repro` trains with) says what `wineq train` does alone."""
     from pathlib import Path
 
-    from winequality.params import read_params_file
+    from winequality.domain.params import read_params_file
 
     texts = read_params_file(Path(__file__).parents[2] / "params.yaml")
     assert set(texts) == {name for name, _ in knobs()}
@@ -313,7 +313,7 @@ def test_infer_interactive_cannot_read_wines_from_stdin(cli, service):
 
 
 def test_a_bad_colour_is_refused_before_any_file_or_lookup(tmp_path):
-    from winequality.service.infer import infer
+    from winequality.workflows.infer import infer
 
     def no_resolver():
         raise AssertionError("the lookup must not start")

@@ -10,14 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from winequality import data
-from winequality.data import FEATURES, group_ids, grouped_split, read_wine_chunks
+from winequality.adapters.mlflow import tracking_store
+from winequality.adapters.models import ModelRef, parse_model_ref
+from winequality.domain.params import DEFAULTS, TrainParams
+from winequality.domain.splits import group_ids, grouped_split
 from winequality.errors import DataError, UsageError
-from winequality.files import atomic_file, binary_sink
-from winequality.params import DEFAULTS, TrainParams
-from winequality.resolve import ModelRef, parse_model_ref
-from winequality.schema import open_wines
-from winequality.tracking import tracking_store
+from winequality.io import uci
+from winequality.io.atomic import atomic_file, binary_sink
+from winequality.io.wines import open_wines, read_wine_chunks
+from winequality.schema import FEATURES
 
 HEADER = ";".join(f'"{name}"' for name in FEATURES)
 
@@ -175,11 +176,11 @@ def test_a_missing_file_is_a_data_error(tmp_path):
 
 def test_the_csv_keeps_the_uci_text_byte_for_byte(uci_source):
     source, spec = uci_source
-    raw = data.read_source(str(source), spec)
-    content = data.build_csv(raw).decode()
+    raw = uci.read_source(str(source), spec)
+    content = uci.build_csv(raw).decode()
     red_lines = (source / spec["red"].name).read_text().splitlines()[1:]
     assert content.splitlines()[1] == red_lines[0] + ";red"
-    assert data.build_csv(raw) == data.build_csv(dict(raw))
+    assert uci.build_csv(raw) == uci.build_csv(dict(raw))
 
 
 def test_grouped_split_never_puts_a_wine_on_both_sides():
@@ -199,8 +200,8 @@ def test_grouped_split_never_puts_a_wine_on_both_sides():
 
 def test_a_queued_dvc_experiment_belongs_to_the_clone_that_queued_it(tmp_path, monkeypatch):
     """In DVC's temporary copy, the store and .env are those of DVC_ROOT's clone."""
+    from winequality.adapters.mlflow import tracking_store
     from winequality.settings import load_settings
-    from winequality.tracking import tracking_store
 
     clone, copy = tmp_path / "clone", tmp_path / "clone" / ".dvc" / "tmp" / "exps" / "tmp1"
     for folder in (clone, copy):
@@ -228,7 +229,7 @@ def test_a_queued_dvc_experiment_belongs_to_the_clone_that_queued_it(tmp_path, m
 
 
 def test_error_by_quality_level_counts_every_wine_and_its_bias():
-    from winequality import report
+    from winequality.domain import report
 
     test = pd.DataFrame(
         {
@@ -259,7 +260,7 @@ def test_error_by_quality_level_counts_every_wine_and_its_bias():
     ],
 )
 def test_what_names_a_registered_version(text, is_ref):
-    from winequality.resolve import is_model_ref
+    from winequality.adapters.models import is_model_ref
 
     assert is_model_ref(text) is is_ref
 
@@ -269,7 +270,7 @@ def test_a_run_with_one_colour_in_its_test_wines_still_reports(tmp_path):
     DVC's files are still made, and metrics.json stays valid JSON."""
     import json
 
-    from winequality import report
+    from winequality.domain import report
 
     test = pd.DataFrame({name: [1.0, 2.0, 3.0] for name in FEATURES})
     test["color"], test["quality"], test["predicted_quality"] = "white", 6, [5.5, 6.0, 6.5]
@@ -289,7 +290,7 @@ def test_a_run_with_one_colour_in_its_test_wines_still_reports(tmp_path):
 
 
 def test_the_lost_race_of_two_runs_logging_one_dataset_is_told_apart():
-    from winequality.tracking import _duplicate_dataset
+    from winequality.adapters.mlflow import _duplicate_dataset
 
     seen = (  # as an MLflow server on SQLite answered two trainers (CI, 2026-11-29)
         "(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, "
@@ -307,7 +308,7 @@ def test_the_lost_race_of_two_runs_logging_one_dataset_is_told_apart():
 def test_a_stream_is_told_compressed_by_its_bytes_even_in_small_pieces():
     import gzip
 
-    from winequality.sources import open_source
+    from winequality.io.locations import open_source
 
     content = (HEADER + ';"color"\n' + ROW + ";red\n").encode()
 
@@ -334,7 +335,7 @@ def test_a_stream_is_told_compressed_by_its_bytes_even_in_small_pieces():
 
 def test_format_names_and_overrides():
     from winequality.errors import UsageError
-    from winequality.formats import checked_format, format_of_name, output_format
+    from winequality.io.formats import checked_format, format_of_name, output_format
 
     assert format_of_name("wines.csv.gz") == "csv"
     assert format_of_name("s3://b/k/wines.PARQUET") == "parquet"
@@ -346,9 +347,9 @@ def test_format_names_and_overrides():
 
 
 def test_predictions_as_numbers_are_the_csv_text_parsed():
-    from winequality.formats.csv import with_columns
-    from winequality.formats.numbers import prediction_numbers
-    from winequality.model import Predictions
+    from winequality.domain.model import Predictions
+    from winequality.io.formats.delimited import with_columns
+    from winequality.io.formats.rounding import prediction_numbers
 
     rng = np.random.default_rng(3)
     quality = rng.uniform(0, 10, 20_000).astype(np.float32).astype(np.float64)

@@ -7,8 +7,8 @@ import io
 import numpy as np
 import torch
 
-from winequality import model as nn_model
-from winequality.params import TrainParams
+from winequality.domain import model as nn_model
+from winequality.domain.params import TrainParams
 
 
 def _data(n=300, seed=0):
@@ -79,7 +79,7 @@ def test_a_wines_prediction_does_not_depend_on_the_wines_around_it():
 
     import pandas as pd
 
-    from winequality import model as nn_model
+    from winequality.domain import model as nn_model
     from winequality.schema import FEATURES
 
     net = nn_model.from_bytes((Path(__file__).parent / "data" / "format5.pt").read_bytes())

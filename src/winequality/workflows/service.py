@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
-from winequality.params import TrainParams
+from winequality.domain.params import TrainParams
 from winequality.records import (
     InferResult,
     Registration,
@@ -41,19 +41,19 @@ class WineService:
 
     @cached_property
     def store(self):
-        from winequality.store import ModelStore
+        from winequality.adapters.dvc import ModelStore
 
         return ModelStore.from_settings(self.settings)
 
     @cached_property
     def tracker(self):
-        from winequality.tracking import ExperimentTracker
+        from winequality.adapters.mlflow import ExperimentTracker
 
         return ExperimentTracker.from_settings(self.settings)
 
     @cached_property
     def resolver(self):
-        from winequality.resolve import ModelResolver
+        from winequality.adapters.models import ModelResolver
 
         return ModelResolver(
             self.tracker, self.store, self.settings.model_name, self.settings.experiment
@@ -61,7 +61,7 @@ class WineService:
 
     def import_data(self, source: Optional[str] = None, files=None) -> tuple[StoredFile, int]:
         """Verify the UCI files, build data/wine-quality.csv, track it in DVC and push it."""
-        from winequality.service import data
+        from winequality.workflows import data
 
         return data.import_data(self.store, source or self.settings.data_source, files)
 
@@ -73,7 +73,7 @@ class WineService:
     ) -> TrainResult:
         """Pull the data, train, score on the fixed test split, store the model, record it
         all; `report_dir` also gets the files a DVC stage declares (metrics, plot data)."""
-        from winequality.service import train
+        from winequality.workflows import train
 
         return train.train(self.settings, self.store, self.tracker, params, on_epoch, report_dir)
 
@@ -83,7 +83,7 @@ class WineService:
 
     def register(self, max_rmse: float, run_id: Optional[str] = None) -> Registration:
         """Register the best finished run at or below `max_rmse` (or the run named) as champion."""
-        from winequality.service import register
+        from winequality.workflows import register
 
         return register.register(self.tracker, self.store, self.resolver, max_rmse, run_id)
 
@@ -99,24 +99,24 @@ class WineService:
         process while torch loads here (what `wineq infer` does); `"here"`, the default,
         resolves it in this process.
         """
-        from winequality.service import infer
+        from winequality.workflows import infer
 
         return infer.infer(self.settings, lambda: self.resolver, wines, **options)
 
     def list_runs(self, limit: int = 20, page: int = 1) -> RunsPage:
         """A page of the experiment's runs, newest first, with the versions registered from them."""
-        from winequality.service import runs
+        from winequality.workflows import runs
 
         return runs.list_runs(self.tracker, limit, page)
 
     def close_gone_runs(self) -> list[str]:
         """End as FAILED the RUNNING runs whose training process died on this machine."""
-        from winequality.service import runs
+        from winequality.workflows import runs
 
         return runs.close_gone(self.tracker)
 
     def show(self, target: Optional[str] = None) -> RunDetail:
         """One run whole: by run id or prefix, NAME@ALIAS, NAME/VERSION (default: champion)."""
-        from winequality.service import runs
+        from winequality.workflows import runs
 
         return runs.show(self.tracker, self.resolver, target)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
+from winequality.adapters.models import is_model_ref
 from winequality.errors import AccessDenied, NotFoundError, UsageError, WineqError
 from winequality.records import RMSE, RunDetail, RunsPage, RunSummary
-from winequality.resolve import is_model_ref
 
 
 def _labels(tracker) -> tuple[dict[str, list[str]], Optional[str]]:

@@ -18,8 +18,8 @@ import typer
 from typer.core import TyperGroup
 
 from winequality import __version__
+from winequality.domain.params import DEFAULTS, TrainParams, knobs, option, read_params_file
 from winequality.errors import UsageError, WineqError
-from winequality.params import DEFAULTS, TrainParams, knobs, option, read_params_file
 from winequality.records import TEST_METRICS
 
 # typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
@@ -89,8 +89,8 @@ def main(
 
 
 def _service(**overrides):
-    from winequality.service import WineService
     from winequality.settings import load_settings
+    from winequality.workflows.service import WineService
 
     return WineService(load_settings(**overrides))
 
@@ -456,7 +456,7 @@ def infer(
     if interactive:
         model = _pick_version(service)
     from_stdin = file == "-"
-    from winequality.sources import is_remote  # standard library only
+    from winequality.io.locations import is_remote  # standard library only
 
     wines = sys.stdin.buffer if from_stdin else file if is_remote(file) else Path(file)
     if output is not None and not is_remote(output):  # an address stays one
@@ -665,7 +665,7 @@ def _print_coverage(console, metrics: dict[str, float]) -> None:
     """How often the run's intervals held the true score, per group of test wines."""
     from rich.table import Table
 
-    from winequality.calibration import LEVELS, coverage_rows
+    from winequality.domain.calibration import LEVELS, coverage_rows
 
     rows = coverage_rows(metrics)
     if not rows:

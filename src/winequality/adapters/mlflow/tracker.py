@@ -30,7 +30,7 @@ POINTER_DIR = "model"
 # The "models from code" entry of a run's MLflow Model: nothing is pickled.
 MODEL_ENTRY = """import mlflow
 
-from winequality.mlflow_model import WineQualityModel
+from winequality.adapters.mlflow.pyfunc import WineQualityModel
 
 mlflow.models.set_model(WineQualityModel())
 """

@@ -62,8 +62,8 @@ def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> byte
     """Exactly the bytes recorded as `md5`, where no registry is asked (MLflow's loader):
     through the clone around `start` (default: the current folder) if it has them, else
     from the `remote` the model recorded (`StoredFile.location`)."""
+    from winequality.adapters.dvc import ModelStore
     from winequality.settings import MODEL_FILE, find_project_root
-    from winequality.store import ModelStore
 
     try:
         clone = ModelStore(find_project_root(start or Path.cwd()))
@@ -93,8 +93,8 @@ class ModelResolver:
 
     @classmethod
     def from_settings(cls, settings) -> ModelResolver:
-        from winequality.store import ModelStore
-        from winequality.tracking import ExperimentTracker
+        from winequality.adapters.dvc import ModelStore
+        from winequality.adapters.mlflow import ExperimentTracker
 
         return cls(
             ExperimentTracker.from_settings(settings),

@@ -46,8 +46,8 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
     _skip_type_hint_validation = True
 
     def load_context(self, context) -> None:
-        from winequality import model as nn_model
-        from winequality.resolve import fetch_recorded
+        from winequality.adapters.models import fetch_recorded
+        from winequality.domain import model as nn_model
 
         pointer = read_pointer(Path(context.artifacts[POINTER]).read_text())
         remote = json.loads(Path(context.artifacts[REMOTE]).read_text())
@@ -59,9 +59,9 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-        from winequality import model as nn_model
-        from winequality.data import validated_frame
+        from winequality.domain import model as nn_model
         from winequality.errors import UsageError
+        from winequality.io.validation import validated_frame
         from winequality.schema import (
             DEFAULT_INTERVAL,
             DEFAULT_PREMIUM,

@@ -48,7 +48,7 @@ class ModelLookup:
         }
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "winequality.lookup"],
+                [sys.executable, "-m", "winequality.adapters.lookup_process"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 cwd=settings.project_dir,
@@ -105,7 +105,7 @@ class ModelLookup:
 
 
 def _answer(request: dict) -> tuple[dict, bytes]:
-    from winequality.resolve import ModelResolver
+    from winequality.adapters.models import ModelResolver
     from winequality.settings import Settings
 
     resolver = ModelResolver.from_settings(Settings(**request["settings"]))

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from winequality.calibration import MIN_CALIBRATION_WINES, SIGNS, Calibration
-from winequality.calibration import fit as fit_calibration
-from winequality.params import TrainParams
+from winequality.domain.calibration import MIN_CALIBRATION_WINES, SIGNS, Calibration
+from winequality.domain.calibration import fit as fit_calibration
+from winequality.domain.params import TrainParams
 from winequality.schema import COLOR, FEATURES
 
 FORMAT_VERSION = 6

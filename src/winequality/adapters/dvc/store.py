@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 from winequality.errors import DataError, IntegrityError, StoreError
-from winequality.files import why_not_written, write_atomic
+from winequality.io.atomic import why_not_written, write_atomic
 from winequality.records import StoredFile, without_credentials
 from winequality.settings import DATA_DIR, DATA_FILE
 

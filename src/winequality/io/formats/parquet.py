@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from winequality.errors import DataError
-from winequality.formats.base import OpenFile
+from winequality.io.formats.base import OpenFile
 from winequality.schema import FEATURES, TARGET, column_mapping, positions
 
 BATCH_ROWS = 65_536
@@ -52,7 +52,8 @@ class ParquetReader(OpenFile):
     def chunks(self, color: Optional[str], batch_rows: int = BATCH_ROWS) -> Iterator:
         import pyarrow as pa
 
-        from winequality.data import WineChunk, _check_values, _unchanged
+        from winequality.io.validation import check_values
+        from winequality.io.wines import WineChunk
 
         inputs, canonical, _ = positions(self.columns, self.mapping)
         total = max(self.parquet.metadata.num_rows, 1)
@@ -75,13 +76,13 @@ class ParquetReader(OpenFile):
                     # 7.4 stored as float32 is 7.400000095 as a double: read it as the
                     # number it was written for, so it predicts as the CSV's 7.4 does
                     wanted[column] = wanted[column].astype(str).astype("float64")
-            checked = _check_values(
+            checked = check_values(
                 self.name, wanted, first_row, color, where=lambda position, column: ""
             )
             done = first_row - 1 + batch.num_rows
             yield WineChunk(checked, offset=int(size * done / total), rows=batch)
             first_row = done + 1
-        _unchanged(self.source)
+        self.source.ensure_unchanged()
         if first_row == 1:
             raise DataError(f"{self.name} has a schema but no wines; give at least one row")
 
@@ -98,7 +99,7 @@ class ParquetWriter:
     def _table(self, chunk, found):
         import pyarrow as pa
 
-        from winequality.formats.numbers import prediction_numbers
+        from winequality.io.formats.rounding import prediction_numbers
 
         numbers = prediction_numbers(found, self.columns)
         if isinstance(self.reader, ParquetReader):

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
 
+from winequality.adapters.models import parse_model_ref
 from winequality.errors import ConfigError, DataError, UsageError
-from winequality.files import OutputError, binary_sink, why_not_written
+from winequality.io.atomic import OutputError, binary_sink, why_not_written
 from winequality.records import InferResult, ModelSource
-from winequality.resolve import parse_model_ref
 from winequality.schema import (
     COLORS,
     P_PREMIUM,
@@ -51,7 +51,7 @@ class _LookupHere:
 
 def _start_lookup(lookup: str, settings: Settings, resolver: Callable, model, run_id):
     if lookup == "process":
-        from winequality.lookup import ModelLookup
+        from winequality.adapters.lookup_process import ModelLookup
 
         return ModelLookup.start(settings, model, run_id)
     return _LookupHere(resolver(), model, run_id)
@@ -125,8 +125,8 @@ def infer(
     premium = checked_premium(settings.premium if premium is None else premium)
     if model is not None and not run_id:
         parse_model_ref(model, settings.model_name)  # a malformed reference fails here, at once
-    from winequality.formats import open_input, open_output, writer_for
-    from winequality.formats import output_format as format_of_output
+    from winequality.io.formats import open_input, open_output, writer_for
+    from winequality.io.formats import output_format as format_of_output
 
     if output is not None:
         format_of_output(output, output_format)  # a wrong --output-format fails before any work
@@ -143,7 +143,7 @@ def infer(
             )
         pending = _start_lookup(lookup, settings, resolver, model, run_id)
         try:
-            from winequality import model as nn_model  # torch loads while the child works
+            from winequality.domain import model as nn_model  # torch loads while the child works
 
             chosen, content = pending.result()
         finally:
@@ -229,6 +229,6 @@ def infer(
 def _bucket(settings: Settings, url: str):
     """The filesystem of an s3:// address, with the credentials of the project's DVC remote
     on that bucket (or its default S3 remote), else AWS's own (AWS_* variables, ~/.aws)."""
-    from winequality.store import ModelStore
+    from winequality.adapters.dvc import ModelStore
 
     return ModelStore.from_settings(settings).bucket_filesystem(url)

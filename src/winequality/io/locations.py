@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
 from winequality.errors import DataError, UsageError
-from winequality.files import OutputError, atomic_file, why_not_written
+from winequality.io.atomic import OutputError, atomic_file, why_not_written
 
 STDIN_NAME = "<stdin>"
 
@@ -221,13 +221,21 @@ class Source:
                     f"{self.name}: cannot keep a temporary copy in {tempfile.gettempdir()}: "
                     f"{why_not_written(exc)} (set TMPDIR)"
                 ) from exc
-            change = self.changed_while_read()
-            if change:
-                raise DataError(
-                    f"{self.name} {change} while it was being read; its predictions are not "
-                    "kept — give it again once it is complete"
-                )
+            self.ensure_unchanged()
         return self._spooled
+
+    def on_close(self, close) -> None:
+        """Call `close` when this source closes (a handle opened on its content)."""
+        self._closers.append(close)
+
+    def ensure_unchanged(self) -> None:
+        """A DataError when the content changed since it was opened (cut short, replaced...)."""
+        change = self.changed_while_read()
+        if change:
+            raise DataError(
+                f"{self.name} {change} while it was being read; its predictions are not "
+                "kept — give it again once it is complete"
+            )
 
     def changed_while_read(self) -> Optional[str]:
         """How the file changed since it was opened ('was deleted', ...), or None. Asked

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from winequality import report
+from winequality.domain import report
 from winequality.errors import QualityBarError, StoreError, UsageError
 from winequality.records import LINEAGE_KEYS, RMSE, TAG_PREFIX, Registration, RunRecord
 

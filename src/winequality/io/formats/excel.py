@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Optional
 
 from winequality.errors import DataError
-from winequality.formats.base import OpenFile
+from winequality.io.formats.base import OpenFile
 from winequality.schema import FEATURES, TARGET, column_mapping, positions
 
 HEADER_SEARCH = 30  # rows above the header a sheet may spend on titles and notes
@@ -53,7 +53,7 @@ class ExcelReader(OpenFile):
 
         # a file object, not its name: openpyxl refuses names that do not end in .xlsx
         handle = open(source.local_file(), "rb")
-        source._closers.append(handle.close)
+        source.on_close(handle.close)
         try:
             book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
@@ -87,7 +87,8 @@ class ExcelReader(OpenFile):
     def chunks(self, color: Optional[str], chunk_rows: int = CHUNK_ROWS) -> Iterator:
         import pandas as pd
 
-        from winequality.data import WineChunk, _check_values
+        from winequality.io.validation import check_values
+        from winequality.io.wines import WineChunk
 
         width = len(self.columns)
         inputs, canonical, _ = positions(self.columns, self.mapping)
@@ -120,7 +121,7 @@ class ExcelReader(OpenFile):
             def cell(position: int, column: str, numbers=numbers) -> str:
                 return f"cell {letters[column]}{numbers[position]}"
 
-            checked = _check_values(self.where(), wanted, first_row, color, where=cell)
+            checked = check_values(self.where(), wanted, first_row, color, where=cell)
             done += len(values)
             yield WineChunk(
                 checked,
@@ -202,9 +203,9 @@ def _find_header(name: str, sheet: str, rows, color: Optional[str]):
 
 
 def _is_feature(name: str) -> bool:
-    from winequality.schema import _CANONICAL, _normalise
+    from winequality.schema import canonical_name
 
-    return _normalise(name) in _CANONICAL
+    return canonical_name(name) is not None
 
 
 class ExcelWriter:
@@ -241,7 +242,7 @@ class ExcelWriter:
     def write(self, chunk, found) -> None:
         import numpy as np
 
-        from winequality.formats.numbers import prediction_numbers
+        from winequality.io.formats.rounding import prediction_numbers
 
         numbers = prediction_numbers(found, self.columns)
         added = np.column_stack([numbers[c] for c in self.columns]).tolist()

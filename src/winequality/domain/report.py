@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from winequality.calibration import LEVELS, coverage_rows
-from winequality.files import write_atomic
-from winequality.params import TrainParams
+from winequality.domain.calibration import LEVELS, coverage_rows
+from winequality.domain.params import TrainParams
+from winequality.io.atomic import write_atomic
 from winequality.records import TEST_METRICS
 from winequality.schema import (
     COLOR,

@@ -11,7 +11,7 @@ def import_data(store, source: str, files=None) -> tuple[StoredFile, int]:
     Returns what DVC stored (its `changed` says whether data.dvc changed) and the number
     of wines.
     """
-    from winequality.data import build_csv, read_source
+    from winequality.io.uci import build_csv, read_source
 
     raw = read_source(source, files)
     content = build_csv(raw)

@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
+from winequality.domain.params import VAL_FRACTION, TrainParams
 from winequality.errors import ConfigError, Interrupted, StoreError, UsageError, WineqError
-from winequality.params import VAL_FRACTION, TrainParams
 from winequality.processes import process_tag
 from winequality.records import TAG_PREFIX, TrainResult
 from winequality.schema import COLOR, COLORS, P_PREMIUM, PREDICTION, QUALITY_HIGH, QUALITY_LOW
@@ -132,7 +132,7 @@ def _checked_report_dir(folder: Optional[Path]) -> None:
 
 def _check_interval_setting(level: float, n_val: int) -> None:
     """Fail before training when the run's validation wines cannot calibrate `level`."""
-    from winequality.calibration import MIN_CALIBRATION_WINES, highest_level, supported
+    from winequality.domain.calibration import MIN_CALIBRATION_WINES, highest_level, supported
 
     if n_val >= MIN_CALIBRATION_WINES and not supported(level, n_val):
         raise ConfigError(
@@ -157,17 +157,12 @@ def train(
     """
     import numpy as np
 
-    from winequality import calibration as calibrate
-    from winequality import model as nn_model
-    from winequality import report
-    from winequality.data import (
-        FEATURES,
-        TARGET,
-        group_ids,
-        grouped_split,
-        load_training_frame,
-        validation_split,
-    )
+    from winequality.domain import calibration as calibrate
+    from winequality.domain import model as nn_model
+    from winequality.domain import report
+    from winequality.domain.splits import group_ids, grouped_split, validation_split
+    from winequality.io.validation import load_training_frame
+    from winequality.schema import FEATURES, TARGET
 
     params.checked()
     _checked_report_dir(report_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Optional, Protocol, Union
 
 from winequality.errors import DataError, UsageError
-from winequality.sources import STDIN_NAME, S3Opener, open_sink, open_source, split_compression
+from winequality.io.locations import STDIN_NAME, S3Opener, open_sink, open_source, split_compression
 
 FORMATS = ("csv", "parquet", "xlsx")
 _SUFFIXES = {"csv": "csv", "txt": "csv", "parquet": "parquet", "pq": "parquet", "xlsx": "xlsx"}
@@ -111,14 +111,14 @@ def open_input(
         if sheet is not None and chosen != "xlsx":
             raise UsageError(f"--sheet is for Excel workbooks; {source.name} is {_NAMES[chosen]}")
         if chosen == "csv":
-            from winequality.formats.csv import CsvReader
+            from winequality.io.formats.delimited import CsvReader
 
             return CsvReader.open(source, color, decimal)
         if chosen == "parquet":
-            from winequality.formats.parquet import ParquetReader
+            from winequality.io.formats.parquet import ParquetReader
 
             return ParquetReader.open(source, color)
-        from winequality.formats.excel import ExcelReader
+        from winequality.io.formats.excel import ExcelReader
 
         return ExcelReader.open(source, color, sheet)
     except BaseException:
@@ -163,13 +163,13 @@ def open_output(
 def writer_for(fmt: str, sink, reader: Reader, columns: tuple[str, ...], name: str):
     """The writer of format `fmt` onto the binary `sink`."""
     if fmt == "csv":
-        from winequality.formats.csv import CsvWriter
+        from winequality.io.formats.delimited import CsvWriter
 
         return CsvWriter(sink, reader, columns)
     if fmt == "parquet":
-        from winequality.formats.parquet import ParquetWriter
+        from winequality.io.formats.parquet import ParquetWriter
 
         return ParquetWriter(sink, reader, columns)
-    from winequality.formats.excel import ExcelWriter
+    from winequality.io.formats.excel import ExcelWriter
 
     return ExcelWriter(sink, reader, columns, name)

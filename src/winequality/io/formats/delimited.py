@@ -7,9 +7,9 @@ import functools
 from collections.abc import Iterator
 from typing import Optional
 
-from winequality.formats.base import OpenFile
-from winequality.formats.numbers import prediction_numbers, steps
-from winequality.schema import WineInput, open_wines
+from winequality.io.formats.base import OpenFile
+from winequality.io.formats.rounding import prediction_numbers, steps
+from winequality.io.wines import WineInput, open_wines
 
 
 class CsvReader(OpenFile):
@@ -29,7 +29,7 @@ class CsvReader(OpenFile):
         return cls(open_wines(source, color, decimal=decimal))
 
     def chunks(self, color: Optional[str], chunk_bytes: int = 2 << 20) -> Iterator:
-        from winequality.data import read_wine_chunks
+        from winequality.io.wines import read_wine_chunks
 
         return read_wine_chunks(self.wines, color=color, chunk_bytes=chunk_bytes)
 
