@@ -12,8 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from services import BIN, free_port, http_ok, mlflow_auth_server, start
+from tests.support.servers import BIN, free_port, http_ok, mlflow_auth_server, start
 
 ADMIN = ("admin", "admin-Secret-4417")
 USERS = {
@@ -282,7 +281,7 @@ def iam_s3(tmp_path_factory):
 def test_read_only_storage_keys_infer_but_cannot_push_a_model(project, server, iam_s3, tmp_path):
     import subprocess
 
-    from conftest import GIT, run
+    from tests.support.project import GIT, run
 
     endpoint, keys = iam_s3
     run(["dvc", "remote", "add", "-d", "-f", "team", "s3://wineq-team/dvcstore"], project)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from tests.support.project import write_uci_files
 
-from conftest import write_uci_files
 from winequality.io import uci
 from winequality.schema import FEATURES
 

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from conftest import BIN, GIT, md5_of, run, tracker_for
+from tests.support.project import BIN, GIT, md5_of, run, tracker_for
 
 REPO = Path(__file__).parents[2]
 

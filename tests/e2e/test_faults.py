@@ -11,8 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from conftest import BIN, HEADER, synthetic_wines
+from tests.support.project import BIN, HEADER, synthetic_wines
 
 
 @pytest.fixture
@@ -264,7 +263,7 @@ def test_a_killed_trainer_is_shown_gone_never_registered_and_closed_with_one_com
     import signal
     import time
 
-    from conftest import tracker_for
+    from tests.support.project import tracker_for
 
     trainer = subprocess.Popen(
         [str(BIN / "wineq"), "train", "--epochs", "100000"],
@@ -413,7 +412,7 @@ def test_a_full_disk_while_storing_the_model_keeps_the_previous_model(project, c
             "some space, or pick another place"
         )
         assert model.read_bytes() == previous and _leftovers(models) == []
-    from conftest import tracker_for
+    from tests.support.project import tracker_for
 
     assert tracker_for(project).search_runs()[0].status == "FAILED"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.support.project import HEADER, enter, run, synthetic_wines
 
-from conftest import HEADER, enter, run, synthetic_wines
 from winequality.schema import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
@@ -509,8 +509,7 @@ def test_inputs_and_outputs_in_a_bucket_use_the_dvc_remotes_credentials(lab, cli
     import boto3
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from services import S3_ENV, moto_s3
+    from tests.support.servers import S3_ENV, moto_s3
 
     server = moto_s3(lab)
     try:

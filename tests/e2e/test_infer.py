@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 import pytest
+from tests.support.project import HEADER, synthetic_wines
 
-from conftest import HEADER, synthetic_wines
 from winequality.schema import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
@@ -201,7 +201,7 @@ def test_a_missing_file_and_a_bad_color_flag(champion, cli, tmp_path, uci_file):
 def test_a_damaged_cache_copy_heals_from_the_remote_and_a_damaged_remote_is_named(
     champion, cli, uci_file
 ):
-    from conftest import damaged, md5_of, remote_object, tracker_for
+    from tests.support.project import damaged, md5_of, remote_object, tracker_for
 
     md5 = tracker_for(champion).version("1").lineage["model_md5"]
     expected = cli("infer", uci_file, "--color", "red").stdout
@@ -242,7 +242,7 @@ def wineq_process(*args, cwd):
     in a child process while torch loads (winequality/lookup.py)."""
     import subprocess
 
-    from conftest import BIN
+    from tests.support.project import BIN
 
     return subprocess.run(
         [str(BIN / "wineq"), *map(str, args)], cwd=cwd, capture_output=True, timeout=300
@@ -265,7 +265,8 @@ def test_a_separate_process_predicts_the_same_and_reports_lookup_errors(champion
 
 
 def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
-    from conftest import md5_of, tracker_for
+    from tests.support.project import md5_of, tracker_for
+
     from winequality.adapters.lookup_process import ModelLookup
     from winequality.errors import IntegrityError
     from winequality.settings import load_settings
@@ -281,7 +282,7 @@ def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
     cached = champion / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
     assert content == cached.read_bytes() and md5_of(cached) == md5
 
-    from conftest import damaged, remote_object
+    from tests.support.project import damaged, remote_object
 
     with damaged(cached), damaged(remote_object(champion, md5)):
         lookup = ModelLookup.start(settings, None, None)

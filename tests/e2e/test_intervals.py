@@ -8,8 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from conftest import HEADER, synthetic_wines, tracker_for
+from tests.support.project import HEADER, synthetic_wines, tracker_for
 
 
 @pytest.fixture

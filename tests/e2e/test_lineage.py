@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import GIT, HEADER, run, synthetic_wines, tracker_for
+from tests.support.project import GIT, HEADER, run, synthetic_wines, tracker_for
 
 
 def _register_new_run(cli, seed: int) -> str:

@@ -12,17 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from conftest import HEADER, synthetic_wines, tracker_for
-
-LOAD_AND_PREDICT = """
-import json, sys
-import mlflow, pandas as pd
-model = mlflow.pyfunc.load_model(sys.argv[1])
-frame = pd.read_csv(sys.argv[2], sep=";")
-frame[frame.columns[:11]] = frame[frame.columns[:11]].astype(float)  # MLflow: int64 is no double
-print(json.dumps(model.predict(frame).to_dict(orient="list")))
-"""
+from tests.support.project import HEADER, load_elsewhere, synthetic_wines, tracker_for
 
 
 @pytest.fixture
@@ -71,25 +61,6 @@ def assert_same_output(found: dict, expected: dict) -> None:
     assert list(found) == OUTPUT
     for name in OUTPUT:
         assert found[name] == expected[name], name
-
-
-def load_elsewhere(folder: Path, project: Path, uri: str, wines: Path, **env):
-    """MLflow's loader in a fresh process in `folder`, with only the tracking URI set."""
-    folder.mkdir(parents=True, exist_ok=True)
-    full = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
-        "XDG_CACHE_HOME": str(folder / "cache"),
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", LOAD_AND_PREDICT, uri, str(wines)],
-        cwd=folder,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
@@ -153,7 +124,7 @@ def test_mlflow_loads_it_inside_and_outside_a_clone_with_wineqs_predictions(
 def test_altered_bytes_heal_or_are_refused_by_mlflows_loader_as_by_wineq(
     project, cli, registered, wines, tmp_path
 ):
-    from conftest import damaged, remote_object
+    from tests.support.project import damaged, remote_object
 
     md5 = tracker_for(project).version("1").lineage["model_md5"]
     cached = project / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
@@ -192,7 +163,7 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
     import urllib.error
     import urllib.request
 
-    from services import BIN, free_port, http_ok, start
+    from tests.support.servers import BIN, free_port, http_ok, start
 
     expected = wineq_output(cli, wines, tmp_path / "out.csv")
     at_90 = wineq_output(cli, wines, tmp_path / "out90.csv", "--interval", "0.9")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import yaml
-
-from conftest import tracker_for
+from tests.support.project import tracker_for
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

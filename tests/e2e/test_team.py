@@ -12,10 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_mlflow_model import load_elsewhere
-
-from conftest import GIT, md5_of, run, tracker_for
-from services import BIN, S3_ENV, Postgres, free_port, mlflow_server, moto_s3
+from tests.support.project import GIT, load_elsewhere, md5_of, run, tracker_for
+from tests.support.servers import BIN, S3_ENV, Postgres, free_port, mlflow_server, moto_s3
 
 # ---------------------------------------------------------------- fixtures
 

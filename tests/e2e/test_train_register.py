@@ -9,8 +9,7 @@ import subprocess
 import pytest
 import torch
 import yaml
-
-from conftest import md5_of, run, tracker_for
+from tests.support.project import md5_of, run, tracker_for
 
 
 def _train(cli, *args):
