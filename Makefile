@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals bench-formats screenshots clean
+.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals bench-formats screenshots docs docs-serve clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q -e ".[dev,s3]"
+	$(BIN)/python -m pip install -q -e ".[dev,s3,docs]"
 	touch $@
 
 remote: venv  ## a local-folder default remote, unless the repo already names one
@@ -45,6 +45,13 @@ lint: venv
 	$(BIN)/ruff format --check src tests bench docs
 
 check: lint test
+
+docs: venv  ## the documentation site, built as CI builds it; fails on a stale CLI reference
+	$(BIN)/mkdocs build --strict
+	$(BIN)/python docs/cli_reference.py --check
+
+docs-serve: venv  ## the documentation site at http://127.0.0.1:8000, rebuilt on every edit
+	$(BIN)/mkdocs serve
 
 bench: bench-speed bench-serving bench-quality bench-intervals bench-formats  ## every benchmark: speed, serving, model quality, intervals, file formats
 
