@@ -2,8 +2,8 @@
 
     python bench/speed.py PATH/TO/uci-wine-quality [--json bench/results/speed.json] [--quick]
 
-Prints one markdown table of ratios (and the phase profiles of train and infer) and
-writes the details as JSON. `--quick` uses fewer rounds and rows, for a smoke check.
+Prints one markdown table of ratios and writes the details as JSON. `--quick` uses fewer
+rounds and rows, for a smoke check.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import fetch  # noqa: E402
 import infer_scale  # noqa: E402
-import profile_commands  # noqa: E402
 import runs_scale  # noqa: E402
 import startup  # noqa: E402
 import train_overhead  # noqa: E402
@@ -47,19 +46,15 @@ def main(argv=None) -> int:
     step("runs", runs_scale.bench(100 if quick else 1000, 2 if quick else 7))
     step("train", train_overhead.bench(uci, 1 if quick else 3, 5 if quick else 50))
     step("infer", infer_scale.bench(uci, 20_000 if quick else 1_000_000, 1 if quick else 3))
-    profiles = profile_commands.bench(uci, 20_000 if quick else 1_000_000)
     report = {
         "rows": rows,
         "details": details,
-        "profiles": profiles,
         "seconds": time.perf_counter() - started,
     }
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(markdown(rows))
-    print()
-    print(profile_commands.markdown(profiles))
     met = all(r["met"] for r in rows)
     print(f"All targets met: {met}; benchmark wall time {report['seconds']:.0f} s; JSON: {out}")
     return 0
