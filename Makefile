@@ -47,11 +47,11 @@ lint: venv
 check: lint test
 
 docs: venv  ## the documentation site, built as CI builds it; fails on a stale CLI reference
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	$(BIN)/python docs/cli_reference.py --check
 
 docs-serve: venv  ## the documentation site at http://127.0.0.1:8000, rebuilt on every edit
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 bench: bench-speed bench-serving bench-quality bench-intervals bench-formats  ## every benchmark: speed, serving, model quality, intervals, file formats
 
