@@ -1,6 +1,6 @@
 """Model fetch: resolving the registered champion whose bytes are already in the DVC cache.
 
-    python bench/fetch.py PATH/TO/uci-wine-quality [--rounds 5]
+    python -m bench fetch PATH/TO/uci-wine-quality [--rounds 5]
 
 Each round is a fresh process that first imports what `wineq infer` needs: torch, pandas,
 mlflow, dvc, wineq's modules and the modules MLflow and DVC import lazily on the way
@@ -16,7 +16,7 @@ import json
 import statistics
 from pathlib import Path
 
-from harness import (
+from .harness import (
     PYTHON,
     WINEQ,
     peak_of,
@@ -24,7 +24,7 @@ from harness import (
     remove_project,
     run,
     scratch_project,
-    script,
+    table_main,
 )
 
 BUDGET = 0.5
@@ -86,5 +86,5 @@ def bench(uci: Path, rounds: int = 5) -> tuple[list, dict]:
     }
 
 
-if __name__ == "__main__":
-    script(__doc__, bench, rounds=5)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, rounds=5)

@@ -1,13 +1,13 @@
 """Every file format of `wineq infer`, read and written, on 1,000,000 wines: rows/s and
 peak memory, against plain CSV in the same run.
 
-    python bench/formats.py PATH/TO/uci-wine-quality [--rows 1000000] [--small 250000]
+    python -m bench formats PATH/TO/uci-wine-quality [--rows 1000000] [--small 250000]
 
 "read X" is `wineq infer wines.X --output out.csv`; "write X" is `wineq infer wines.csv
 --output out.X`; plain CSV both ways is the baseline. Each format is also run on `small`
 rows: memory is flat when the peak on `rows` is within 10% of the peak on `small`.
 Every output's predictions must equal the plain CSV's to the bit, or the bench fails.
-The wines are those of bench/infer_scale.py plus a sample_id column, passed through.
+The wines are those of the harness's write_wines (as infer_scale's) plus a sample_id column, passed through.
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from harness import WINEQ, peak_of, remove_project, run, scratch_project, script
-from infer_scale import write_wines
+
+from .harness import (
+    WINEQ,
+    peak_of,
+    remove_project,
+    run,
+    scratch_project,
+    table_main,
+    write_wines,
+)
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
 GROWTH = 1.10
@@ -183,5 +191,5 @@ def _plain_view(out: Path, work: Path) -> Path:
     return out
 
 
-if __name__ == "__main__":
-    script(__doc__, bench, rows=1_000_000, small=250_000)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, rows=1_000_000, small=250_000)

@@ -1,12 +1,14 @@
-"""What every speed benchmark shares: timing a command with its peak memory, a scratch
-wineq project on the real UCI data, and the ratio table.
+"""What the benchmarks share: timing a command with its peak memory (peak.py as the
+launcher), a scratch wineq project on the real UCI data, wines drawn from that data, the
+ratio table and the command line of a table benchmark.
 
-Each benchmark compares wineq with a baseline run in the same invocation, alternating
-the two, and reports the ratio of medians; no benchmark asserts a time.
+Each speed benchmark compares wineq with a baseline run in the same invocation,
+alternating the two, and reports the ratio of medians; no benchmark asserts a time.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -17,7 +19,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import summary
+
 BIN = Path(sys.executable).parent
+# run by its path: the measured commands run in scratch projects, where `-m bench` is not found
 LAUNCHER = Path(__file__).with_name("peak.py")
 PYTHON = str(Path(sys.executable))
 WINEQ = str(BIN / "wineq")
@@ -45,7 +50,7 @@ class Sample:
 
 
 def peak_of(cmd: list[str], cwd: Path | None = None) -> Sample:
-    """Wall time, peak resident memory and standard output of one command (bench/peak.py)."""
+    """Wall time, peak resident memory and standard output of one command (peak.py)."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
         out_path = Path(tmp) / "stdout"
@@ -118,24 +123,23 @@ def ratio_row(target: str, measured: str, baseline: str, ratio: float, limit: fl
     }
 
 
-def script(doc: str, bench, source: bool = True, **options: int) -> None:
+def table_main(doc: str, bench, argv: list[str] | None, source: bool = True, **options: int) -> int:
     """Command line of one benchmark: `[SOURCE] [--OPTION N ...]`, then its table and JSON.
 
     `bench(uci, **options)` (or `bench(**options)` without a source) returns the rows
     of the table and a dict of details.
     """
-    import argparse
-
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser = argparse.ArgumentParser(description=summary(doc))
     if source:
         parser.add_argument("source", help="folder with the two UCI files")
     for name, default in options.items():
-        parser.add_argument(f"--{name}", type=int, default=default)
-    args = vars(parser.parse_args())
+        parser.add_argument(f"--{name}", type=int, default=default, help=f"default {default}")
+    args = vars(parser.parse_args(argv))
     given = [Path(args.pop("source"))] if source else []
     rows, detail = bench(*given, **args)
     print(markdown(rows))
     print(json.dumps(detail, indent=2))
+    return 0
 
 
 def markdown(rows: list[dict]) -> str:
@@ -152,3 +156,28 @@ def markdown(rows: list[dict]) -> str:
             f"{limit} | {met} |"
         )
     return "\n".join(lines)
+
+
+def write_wines(source: Path, out: Path, rows: int, seed: int = 0) -> None:
+    """`rows` wines resampled from the real data with jitter, written in 1M-row blocks.
+
+    Each feature is jittered by 2% of its spread; the file is comma-separated with a
+    color column, as users' files are.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from winequality.schema import COLOR, FEATURES
+
+    real = pd.read_csv(source, sep=";")
+    rng = np.random.default_rng(seed)
+    spread = real[FEATURES].std().to_numpy()
+    block = 1_000_000
+    with open(out, "w", newline="") as handle:
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            pick = rng.integers(0, len(real), n)
+            values = real[FEATURES].to_numpy()[pick] + rng.normal(0, 0.02, (n, 11)) * spread
+            frame = pd.DataFrame(np.clip(values, 0, None).round(4), columns=FEATURES)
+            frame[COLOR] = real[COLOR].to_numpy()[pick]
+            frame.to_csv(handle, index=False, header=start == 0)

@@ -1,6 +1,6 @@
 """Inference at scale: `wineq infer` on 1,000,000 and 4,000,000 wines against the I/O floor.
 
-    python bench/infer_scale.py PATH/TO/uci-wine-quality [--rows 1000000] [--rounds 3]
+    python -m bench infer_scale PATH/TO/uci-wine-quality [--rows 1000000] [--rounds 3]
 
 The wines are drawn from the real data (rows resampled, each feature jittered by 2% of
 its spread), comma-separated with a color column. The floor is `bench/io_floor.py`:
@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from harness import (
+
+from .harness import (
     PYTHON,
     WINEQ,
     median_seconds,
@@ -26,33 +27,14 @@ from harness import (
     remove_project,
     run,
     scratch_project,
-    script,
+    table_main,
+    write_wines,
 )
 
 TIME_LIMIT = 1.5
 MEMORY_MB = 600
 GROWTH = 1.10
 FLOOR = str(Path(__file__).with_name("io_floor.py"))
-
-
-def write_wines(source: Path, out: Path, rows: int, seed: int = 0) -> None:
-    """`rows` wines resampled from the real data with jitter, written in 1M-row blocks."""
-    import pandas as pd
-
-    from winequality.schema import COLOR, FEATURES
-
-    real = pd.read_csv(source, sep=";")
-    rng = np.random.default_rng(seed)
-    spread = real[FEATURES].std().to_numpy()
-    block = 1_000_000
-    with open(out, "w", newline="") as handle:
-        for start in range(0, rows, block):
-            n = min(block, rows - start)
-            pick = rng.integers(0, len(real), n)
-            values = real[FEATURES].to_numpy()[pick] + rng.normal(0, 0.02, (n, 11)) * spread
-            frame = pd.DataFrame(np.clip(values, 0, None).round(4), columns=FEATURES)
-            frame[COLOR] = real[COLOR].to_numpy()[pick]
-            frame.to_csv(handle, index=False, header=start == 0)
 
 
 def check_order(inputs: Path, output: Path) -> None:
@@ -131,5 +113,5 @@ def bench(uci: Path, rows: int = 1_000_000, rounds: int = 3, big: int = 4) -> tu
     return table, detail
 
 
-if __name__ == "__main__":
-    script(__doc__, bench, rows=1_000_000, rounds=3)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, rows=1_000_000, rounds=3)

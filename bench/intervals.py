@@ -1,9 +1,9 @@
 """How sure, honestly: wineq's intervals and p_premium against extra trees given the same
 conformal treatment, on wines neither model saw.
 
-    python bench/intervals.py PATH/TO/uci-wine-quality [--json bench/results/intervals.json]
+    python -m bench intervals PATH/TO/uci-wine-quality [--json bench/results/intervals.json]
 
-Two protocols, as `bench/quality.py`:
+Two protocols, as the quality benchmark's:
 1. the fixed test split `wineq train` scores on (split seed 20091), for training seeds
    0-4: what one run's metrics say, and how much that moves from seed to seed;
 2. the quality benchmark's 5 grouped folds (identical wines never straddle a fold).
@@ -33,12 +33,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from quality import grouped_folds, load
 
 from winequality.domain import calibration as cal
 from winequality.domain import model as nn_model
 from winequality.domain.params import TrainParams
 from winequality.domain.splits import grouped_split, validation_split
+
+from . import summary
+from .quality import grouped_folds, load
 
 LEVELS = (0.8, 0.9)
 PREMIUM = 7
@@ -235,10 +237,10 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("source", help="folder (or URL) with the two UCI files")
-    parser.add_argument("--json", default="bench/results/intervals.json")
+    parser.add_argument("--json", default="bench/results/intervals.json", help="details, as JSON")
     parser.add_argument("--seeds", type=int, default=5, help="training seeds on the fixed split")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -263,7 +265,3 @@ def main(argv=None) -> int:
     print(markdown(report))
     print(f"\nGoals: {report['goals']}; wall time {report['seconds']:.0f} s; JSON: {out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

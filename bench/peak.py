@@ -2,6 +2,8 @@
 
     python bench/peak.py RESULT.json COMMAND [ARGS...]
 
+The harness runs it by its path (peak_of), since measured commands run in scratch projects.
+
 Linux counts into a child's peak memory the memory of the process that forked it, so
 the benchmark (which holds large test files) does not fork the measured command itself:
 this small process does, and reports the command's own os.wait4 figures.
@@ -38,25 +40,31 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-started = time.perf_counter()
-proc = subprocess.Popen(sys.argv[2:])
-tree_peak = 0
-while True:
-    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-    if pid:
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        break
-    tree_peak = max(tree_peak, tree_rss_kib(proc.pid))
-    time.sleep(0.01)
-seconds = time.perf_counter() - started
-with open(sys.argv[1], "w") as handle:
-    json.dump(
-        {
-            "seconds": seconds,
-            "peak_kib": max(usage.ru_maxrss, tree_peak),
-            "max_process_kib": usage.ru_maxrss,
-            "tree_sum_kib": tree_peak,
-        },
-        handle,
-    )
-sys.exit(proc.returncode)
+def main(result: str, cmd: list[str]) -> int:
+    """Run `cmd`, write its figures to `result`, and return its exit status."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    tree_peak = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            break
+        tree_peak = max(tree_peak, tree_rss_kib(proc.pid))
+        time.sleep(0.01)
+    seconds = time.perf_counter() - started
+    with open(result, "w") as handle:
+        json.dump(
+            {
+                "seconds": seconds,
+                "peak_kib": max(usage.ru_maxrss, tree_peak),
+                "max_process_kib": usage.ru_maxrss,
+                "tree_sum_kib": tree_peak,
+            },
+            handle,
+        )
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

@@ -1,7 +1,7 @@
 """Model quality: wineq's model against the published results and the models a user
 would pick instead, on the same folds.
 
-    python bench/quality.py PATH/TO/uci-wine-quality [--json bench/results/quality.json]
+    python -m bench quality PATH/TO/uci-wine-quality [--json bench/results/quality.json]
 
 PATH holds winequality-red.csv and winequality-white.csv (checked against UCI's SHA-256).
 Two protocols:
@@ -32,6 +32,8 @@ from winequality.domain.splits import group_ids, validation_split
 from winequality.io.uci import build_csv, read_source
 from winequality.io.validation import load_training_frame
 from winequality.schema import COLOR, FEATURES, TARGET
+
+from . import summary
 
 # Cortez et al. 2009, Table 2 (20 runs of 5-fold cross-validation; MR, NN, SVM)
 PAPER = {
@@ -189,11 +191,11 @@ def load(source: str) -> dict:
     }
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("source", help="folder (or URL) with the two UCI files")
-    parser.add_argument("--json", default="bench/results/quality.json")
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--json", default="bench/results/quality.json", help="details, as JSON")
+    parser.add_argument("--folds", type=int, default=5, help="default 5")
     parser.add_argument("--repeats", type=int, default=1, help="repeats of the published protocol")
     args = parser.parse_args(argv)
 
@@ -220,7 +222,3 @@ def main(argv=None) -> int:
     print(markdown(report))
     print(f"\nGoals: {report['goals']}; benchmark wall time {report['seconds']:.0f} s; JSON: {out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
 """Listing at scale: `wineq runs` with 1,000 runs against a plain MlflowClient.search_runs script.
 
-    python bench/runs_scale.py [--runs 1000] [--rounds 7]
+    python -m bench runs_scale [--runs 1000] [--rounds 7]
 
 The store is a fresh SQLite MLflow store (wineq's default) filled with `runs` runs that
 carry wineq's params, metrics and tags, and one registered version. The baseline,
-`bench/runs_baseline.py`, asks MlflowClient for the same newest 20 runs and prints the
+`bench/runs_baseline.py` (run by its path, in the project), asks MlflowClient for the same newest 20 runs and prints the
 same columns. Also checked: newest first, and `--page 2` continues where page 1 ended.
 Target: at most 1.3x.
 """
@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import (
+from .harness import (
     PYTHON,
     WINEQ,
     alternate,
@@ -24,7 +24,7 @@ from harness import (
     ratio_row,
     remove_project,
     run,
-    script,
+    table_main,
 )
 
 LIMIT = 1.3
@@ -110,5 +110,5 @@ def bench(runs: int = 1000, rounds: int = 7) -> tuple[list, dict]:
     }
 
 
-if __name__ == "__main__":
-    script(__doc__, bench, source=False, runs=1000, rounds=7)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, source=False, runs=1000, rounds=7)

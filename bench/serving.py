@@ -1,6 +1,6 @@
 """Serving a registered version: `mlflow models serve` against the same model in process.
 
-    python bench/serving.py PATH/TO/uci-wine-quality [--requests 40] [--seconds 20]
+    python -m bench serving PATH/TO/uci-wine-quality [--requests 40] [--seconds 20]
 
 Trains and registers a model in a scratch project, starts `mlflow models serve -m
 models:/wine-quality@champion --env-manager local` on a loopback port from an empty
@@ -18,15 +18,24 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness import BIN, WINEQ, ratio_row, remove_project, run, scratch_project, script
-from infer_scale import write_wines
+from tests.support.servers import free_port, http_ok, start
+
+from .harness import (
+    BIN,
+    WINEQ,
+    ratio_row,
+    remove_project,
+    run,
+    scratch_project,
+    table_main,
+    write_wines,
+)
 
 WINES = 1_000
 CLIENTS = 4
@@ -36,19 +45,6 @@ def _post(url: str, body: bytes) -> list:
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=120) as response:
         return json.loads(response.read())["predictions"]
-
-
-def _wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"mlflow models serve exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "/ping", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"mlflow models serve did not start:\n{log.read_text()[-3000:]}")
 
 
 def bench(uci: Path, requests: int = 40, seconds: int = 20) -> tuple[list, dict]:
@@ -72,23 +68,21 @@ def bench(uci: Path, requests: int = 40, seconds: int = 20) -> tuple[list, dict]
         ).encode()
 
         tracking = f"sqlite:///{root / 'mlflow.db'}"
-        port = _free_port()
-        log = deploy / "serve.log"
+        port = free_port()
         env = {
             **os.environ,
             "MLFLOW_TRACKING_URI": tracking,
             "XDG_CACHE_HOME": str(deploy / "cache"),
             "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
         }
-        with open(log, "wb") as handle:
-            server = subprocess.Popen(
-                [str(BIN / "mlflow"), "models", "serve", "-m", "models:/wine-quality@champion",
-                 "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)],
-                cwd=deploy, env=env, stdout=handle, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        cmd = [str(BIN / "mlflow"), "models", "serve", "-m", "models:/wine-quality@champion",
+               "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
-        _wait_ready(url, server, log)
+        server = start(
+            "mlflow models serve", cmd, deploy / "serve.log", url, http_ok(url + "/ping"),
+            timeout=180, cwd=deploy, env=env,
+        )  # fmt: skip
         startup = time.perf_counter() - started
         invocations = url + "/invocations"
         first = _post(invocations, body)  # not timed
@@ -124,11 +118,7 @@ def bench(uci: Path, requests: int = 40, seconds: int = 20) -> tuple[list, dict]
         elapsed = time.perf_counter() - t
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server.stop()
         shutil.rmtree(deploy, ignore_errors=True)
         remove_project(root)
     served_s, local_s = statistics.median(served), statistics.median(local)
@@ -158,13 +148,5 @@ def bench(uci: Path, requests: int = 40, seconds: int = 20) -> tuple[list, dict]
     }
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-if __name__ == "__main__":
-    script(__doc__, bench, requests=40, seconds=20)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, requests=40, seconds=20)

@@ -1,6 +1,6 @@
 """All speed and scale benchmarks of wineq, each against its baseline in the same run.
 
-    python bench/speed.py PATH/TO/uci-wine-quality [--json bench/results/speed.json] [--quick]
+    python -m bench speed PATH/TO/uci-wine-quality [--json bench/results/speed.json] [--quick]
 
 Prints one markdown table of ratios and writes the details as JSON. `--quick` uses fewer
 rounds and rows, for a smoke check.
@@ -14,21 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import fetch  # noqa: E402
-import infer_scale  # noqa: E402
-import runs_scale  # noqa: E402
-import startup  # noqa: E402
-import train_overhead  # noqa: E402
-from harness import markdown  # noqa: E402
+from . import fetch, infer_scale, runs_scale, startup, summary, train_overhead
+from .harness import markdown
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("source", help="folder with the two UCI files")
-    parser.add_argument("--json", default="bench/results/speed.json")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", default="bench/results/speed.json", help="details, as JSON")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and rows")
     args = parser.parse_args(argv)
     uci = Path(args.source)
     quick = args.quick
@@ -58,7 +52,3 @@ def main(argv=None) -> int:
     met = all(r["met"] for r in rows)
     print(f"All targets met: {met}; benchmark wall time {report['seconds']:.0f} s; JSON: {out}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

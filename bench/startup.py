@@ -1,6 +1,6 @@
 """Start-up: `wineq --help` and `wineq runs --help` against `python -c "import typer"`.
 
-    python bench/startup.py [--rounds 9]
+    python -m bench startup [--rounds 9]
 
 Each command runs `rounds` times, interleaved, after one warm-up round; the ratio is of
 medians. Target: at most 2x.
@@ -8,7 +8,7 @@ medians. Target: at most 2x.
 
 from __future__ import annotations
 
-from harness import PYTHON, WINEQ, alternate, median_seconds, ratio_row, script
+from .harness import PYTHON, WINEQ, alternate, median_seconds, ratio_row, table_main
 
 LIMIT = 2.0
 
@@ -37,5 +37,5 @@ def bench(rounds: int = 9) -> tuple[list[dict], dict]:
     return rows, {name: [x.seconds for x in found] for name, found in samples.items()}
 
 
-if __name__ == "__main__":
-    script(__doc__, bench, source=False, rounds=9)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, source=False, rounds=9)

@@ -2,8 +2,8 @@
 clones, against one authenticated MLflow server (basic-auth, SQLite store) and one S3
 remote (moto's server).
 
-    python bench/team_load.py PATH/TO/uci-wine-quality [--trainers 8] [--inferers 16]
-                              [--epochs 5]
+    python -m bench team_load PATH/TO/uci-wine-quality [--trainers 8] [--inferers 16]
+                                  [--epochs 5]
 
 Checks, after the burst: every process finished or failed with one clear line; no run is
 left RUNNING; every finished run's model is fetched from the S3 remote by a store with an
@@ -20,20 +20,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from harness import BIN, WINEQ, run
+from tests.support.servers import S3_ENV, mlflow_auth_server, moto_s3
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from services import mlflow_auth_server, moto_s3  # noqa: E402
+from . import summary
+from .harness import BIN, WINEQ, run
 
 ADMIN = ("admin", "load-admin-Secret-1")
 USERS = {"trainer": "load-trainer-Secret-2", "maintainer": "load-maint-Secret-3"}
 USERS["consumer"] = "load-consumer-Secret-4"
-S3_KEYS = {"AWS_ACCESS_KEY_ID": "load-key", "AWS_SECRET_ACCESS_KEY": "load-secret"}
 
 
 def as_admin() -> dict:
@@ -60,11 +58,28 @@ def set_up_users(url: str) -> None:
         auth.grant_user_permission(user, kind, resource, permission)
 
 
+def rescore(root: Path, content: bytes) -> float:
+    """Test RMSE of a model's bytes on the fixed test split `wineq train` scores on."""
+    from winequality.domain import model as nn_model
+    from winequality.domain.params import TrainParams
+    from winequality.domain.splits import group_ids, grouped_split
+    from winequality.io.validation import load_training_frame
+    from winequality.schema import TARGET
+    from winequality.settings import Settings
+
+    with open(root / "data" / "wine-quality.csv") as handle:
+        frame = load_training_frame(handle, "data/wine-quality.csv")
+    split_seed = Settings.model_fields["split_seed"].default
+    _, test = grouped_split(group_ids(frame), TrainParams().test_size, split_seed)
+    predicted = nn_model.predict(nn_model.from_bytes(content), nn_model.frame_inputs(frame)[test])
+    return nn_model.regression_metrics(frame[TARGET].to_numpy()[test], predicted)["rmse"]
+
+
 def project(uci: Path, base: Path, endpoint: str) -> tuple[Path, Path]:
     """A committed project with the team's S3 remote and the data, and a second clone."""
     root = base / "project"
     root.mkdir()
-    env = {**os.environ, **S3_KEYS}
+    env = {**os.environ, **S3_ENV}
     for cmd in (
         ["git", "init", "-q", "-b", "main"],
         ["dvc", "init", "-q"],
@@ -87,20 +102,20 @@ def project(uci: Path, base: Path, endpoint: str) -> tuple[Path, Path]:
 
 def wineq(user: str, url: str, cwd: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_", "WINEQ_"))}
-    env |= S3_KEYS | {"WINEQ_TRACKING_URI": url, "COLUMNS": "200"}
+    env |= S3_ENV | {"WINEQ_TRACKING_URI": url, "COLUMNS": "200"}
     env |= {"MLFLOW_TRACKING_USERNAME": user, "MLFLOW_TRACKING_PASSWORD": USERS[user]}
     return subprocess.Popen(
         [WINEQ, *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("uci", type=Path)
-    parser.add_argument("--trainers", type=int, default=8)
-    parser.add_argument("--inferers", type=int, default=16)
-    parser.add_argument("--epochs", type=int, default=5)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=summary(__doc__))
+    parser.add_argument("uci", type=Path, help="folder with the two UCI files")
+    parser.add_argument("--trainers", type=int, default=8, help="default 8")
+    parser.add_argument("--inferers", type=int, default=16, help="default 16")
+    parser.add_argument("--epochs", type=int, default=5, help="default 5")
+    args = parser.parse_args(argv)
 
     os.environ["PATH"] = f"{BIN}{os.pathsep}{os.environ['PATH']}"  # dvc, git hooks: the venv's
     base = Path(tempfile.mkdtemp(prefix="wineq-load-"))
@@ -109,11 +124,11 @@ def main() -> None:
     try:
         import boto3
 
-        boto3.client("s3", endpoint_url=s3.url, region_name="us-east-1", **{
-            "aws_access_key_id": S3_KEYS["AWS_ACCESS_KEY_ID"],
-            "aws_secret_access_key": S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+        boto3.client("s3", endpoint_url=s3.url, region_name=S3_ENV["AWS_DEFAULT_REGION"], **{
+            "aws_access_key_id": S3_ENV["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": S3_ENV["AWS_SECRET_ACCESS_KEY"],
         }).create_bucket(Bucket="wineq-load")  # fmt: skip
-        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+        os.environ["AWS_DEFAULT_REGION"] = S3_ENV["AWS_DEFAULT_REGION"]
         set_up_users(server.url)
         clones = project(args.uci, base, s3.url)
         first = wineq("trainer", server.url, clones[0], "train", "--epochs", "2", "--json")
@@ -160,10 +175,7 @@ def main() -> None:
         client = MlflowClient(server.url)
         experiment = client.get_experiment_by_name("wine-quality").experiment_id
         statuses = [r.info.status for r in client.search_runs([experiment], max_results=1000)]
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-        os.environ.update(S3_KEYS)
-        from test_team import rescore
-
+        os.environ.update(S3_ENV)
         fresh = base / "fetcher"
         run(["git", "clone", "-q", str(clones[0]), str(fresh)], base)
         store = ModelStore(fresh)  # an empty cache: the S3 remote is the only source
@@ -177,7 +189,7 @@ def main() -> None:
         champion = client.get_model_version_by_alias("wine-quality", "champion")
         log = (base / "server" / "server.log").read_text(errors="replace")
         errors = len(re.findall(r'" 5\d\d ', log)) + log.count("Traceback")
-        summary = {
+        report = {
             "trainers": args.trainers,
             "inferers": args.inferers,
             "epochs": args.epochs,
@@ -189,12 +201,9 @@ def main() -> None:
             "champion": f"wine-quality/{champion.version} (exists)",
             "server_errors": errors,
         }
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(report, indent=2))
+        return 0
     finally:
         server.stop()
         s3.stop()
         shutil.rmtree(base, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Training overhead: `wineq train --epochs 50` against the same training loop alone.
 
-    python bench/train_overhead.py PATH/TO/uci-wine-quality [--rounds 3]
+    python -m bench train_overhead PATH/TO/uci-wine-quality [--rounds 3] [--epochs 50]
 
 `wineq train` pulls the data through DVC, records the run in MLflow (SQLite), stores and
 pushes the model; `bench/plain_train.py` reads the same CSV and trains the same model.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness import (
+from .harness import (
     PYTHON,
     WINEQ,
     alternate,
@@ -20,7 +20,7 @@ from harness import (
     ratio_row,
     remove_project,
     scratch_project,
-    script,
+    table_main,
 )
 
 LIMIT = 1.5
@@ -60,5 +60,5 @@ def bench(uci: Path, rounds: int = 3, epochs: int = 50) -> tuple[list, dict]:
     }
 
 
-if __name__ == "__main__":
-    script(__doc__, bench, rounds=3, epochs=50)
+def main(argv: list[str] | None = None) -> int:
+    return table_main(__doc__, bench, argv, rounds=3, epochs=50)
