@@ -56,22 +56,22 @@ docs-serve: venv  ## the documentation site at http://127.0.0.1:8000, rebuilt on
 bench: bench-speed bench-serving bench-quality bench-intervals bench-formats  ## every benchmark: speed, serving, model quality, intervals, file formats
 
 bench-speed: venv  ## start-up, fetch, listing, training and inference against their baselines
-	$(BIN)/python bench/speed.py "$(UCI)"
+	$(BIN)/python -m bench speed "$(UCI)"
 
 bench-serving: venv  ## a registered version behind `mlflow models serve` against the model in process
-	$(BIN)/python bench/serving.py "$(UCI)"
+	$(BIN)/python -m bench serving "$(UCI)"
 
 screenshots: venv  ## re-make docs/img from a real run (Chromium, npm, the UCI files)
 	$(BIN)/python docs/screenshots.py --uci "$(UCI)"
 
 bench-quality: venv  ## wineq's model against the paper and scikit-learn, same folds
-	$(BIN)/python bench/quality.py "$(UCI)"
+	$(BIN)/python -m bench quality "$(UCI)"
 
 bench-intervals: venv  ## coverage, width and p_premium calibration against extra trees, same folds
-	$(BIN)/python bench/intervals.py "$(UCI)"
+	$(BIN)/python -m bench intervals "$(UCI)"
 
 bench-formats: venv  ## every file format of infer, read and written on 1M wines: rows/s, flat memory
-	$(BIN)/python bench/formats.py "$(UCI)"
+	$(BIN)/python -m bench formats "$(UCI)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
