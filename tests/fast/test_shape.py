@@ -1,22 +1,17 @@
-"""The package's shape: no import cycles, a light CLI, help and an example on every
-command, and the README's exit-code table is the one errors.py defines."""
+"""The package's shape: no import cycles, DVC and MLflow imported by their adapters only,
+and the README's exit-code table is the one errors.py defines. (The light CLI import and
+the help of every command are tested in tests/unit/cli/test_app.py.)"""
 
 from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import typer.main
-
-from winequality.cli import app
 from winequality.errors import EXIT_CODES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "winequality"
 README = Path(__file__).resolve().parents[2] / "README.md"
-HEAVY = {"torch", "mlflow", "dvc", "pandas", "numpy", "pydantic", "pydantic_settings"}
 
 
 def module_name(path: Path) -> str:
@@ -100,53 +95,6 @@ def test_only_store_imports_dvc_and_only_tracking_imports_mlflow():
             assert path.name == "store.py", path
         if "mlflow" in imports:
             assert path.name in ("tracking.py", "mlflow_model.py"), path
-
-
-def test_importing_the_cli_loads_nothing_heavy():
-    code = "import winequality.cli, sys; print(' '.join(sorted(sys.modules)))"
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
-    assert not {name.split(".")[0] for name in loaded} & HEAVY
-
-
-def _commands(group, prefix=()):
-    for name, command in group.commands.items():
-        if hasattr(command, "commands"):
-            yield from _commands(command, prefix + (name,))
-        else:
-            yield prefix + (name,), command
-
-
-def test_every_command_has_help_and_an_example(cli):
-    commands = list(_commands(typer.main.get_command(app)))
-    assert {path for path, _ in commands} >= {
-        ("train",),
-        ("register",),
-        ("infer",),
-        ("runs",),
-        ("list-runs",),
-        ("data", "import"),
-    }
-    for path, command in commands:
-        result = cli(*path, "--help")
-        assert result.exit_code == 0, path
-        assert command.help and "Example: wineq" in command.help, path
-
-
-def test_register_help_says_what_the_bar_means(cli):
-    result = cli("register", "--help")
-    assert "test RMSE a run must reach" in " ".join(result.stdout.split())
-
-
-def test_outside_a_project_is_a_one_line_config_error(cli, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = cli("runs")
-    assert result.exit_code == 9
-    assert result.stderr.startswith("Error: no wineq project at")
-    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_the_readme_exit_code_table_is_the_one_the_code_uses():

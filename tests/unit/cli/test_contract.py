@@ -135,17 +135,6 @@ def test_every_hyper_parameter_is_an_option_with_its_default_and_help():
     }
 
 
-def test_the_repository_params_yaml_holds_every_default():
-    """params.yaml (what `dvc repro` trains with) says what `wineq train` does alone."""
-    from pathlib import Path
-
-    from winequality.domain.params import read_params_file
-
-    texts = read_params_file(Path(__file__).parents[2] / "params.yaml")
-    assert set(texts) == {name for name, _ in knobs()}
-    assert TrainParams.from_text(texts) == DEFAULTS
-
-
 def test_train_reads_a_params_file_and_options_given_win(cli, service, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text("train:\n  epochs: 80\n  hidden: [128, 64]\n  lr: 0.001\n  seed: 3\n")
@@ -310,16 +299,6 @@ def test_register_manual_json_keeps_stdout_for_the_json(cli, service):
 def test_infer_interactive_cannot_read_wines_from_stdin(cli, service):
     line = one_line_error(cli("infer", "-", "--interactive", input="1\n"), 2)
     assert "give a file, not -" in line and service.calls == []
-
-
-def test_a_bad_colour_is_refused_before_any_file_or_lookup(tmp_path):
-    from winequality.workflows.infer import infer
-
-    def no_resolver():
-        raise AssertionError("the lookup must not start")
-
-    with pytest.raises(UsageError, match="^--color 'rose': use red or white$"):
-        infer(None, no_resolver, tmp_path / "missing.csv", color="rose")
 
 
 # ---------------------------------------------------------------- runs
