@@ -6,6 +6,17 @@ README's table of exit codes is checked against `EXIT_CODES` by the tests.
 
 from __future__ import annotations
 
+from typing import Optional, Union
+
+
+def first_line(error: Union[BaseException, str], fallback: Optional[str] = None) -> str:
+    """The first line of an error's message, for a one-line report; `fallback` (default:
+    the error's type name) when the message is empty."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return fallback if fallback is not None else type(error).__name__
+
 
 class WineqError(Exception):
     """Something else went wrong (e.g. the model lookup process died); exit 1."""

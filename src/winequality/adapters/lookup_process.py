@@ -27,7 +27,7 @@ from dataclasses import asdict
 from typing import Optional
 
 from winequality import errors
-from winequality.errors import IntegrityError, WineqError
+from winequality.errors import IntegrityError, WineqError, first_line
 from winequality.records import ModelSource
 
 CREDENTIALS = {"tracking_username", "tracking_password", "tracking_token"}
@@ -123,7 +123,7 @@ def main() -> int:
     except WineqError as exc:
         answer, content = {"error": type(exc).__name__, "message": str(exc)}, b""
     except Exception as exc:  # a bug or a library's surprise: still one line for the user
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        first = first_line(exc, fallback="")
         message = f"looking the model up failed: {type(exc).__name__}: {first}"
         answer, content = {"error": "WineqError", "message": message}, b""
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Optional, Union
 
-from winequality.errors import DataError, UsageError
+from winequality.errors import DataError, UsageError, first_line
 from winequality.io.atomic import OutputError, atomic_file, why_not_written
 
 STDIN_NAME = "<stdin>"
@@ -91,7 +91,7 @@ class _Counted(io.RawIOBase):
         except Exception as exc:  # OSError, and botocore's and aiohttp's own kinds
             reason = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
             raise DataError(
-                f"cannot read {self.name}: {reason.splitlines()[0]}; its predictions are not "
+                f"cannot read {self.name}: {first_line(reason)}; its predictions are not "
                 "kept — try again"
             ) from None
         buffer[: len(data)] = data
@@ -380,7 +380,7 @@ def _s3_problem(url: str, exc: BaseException) -> DataError:
             f"cannot read {url}: access denied; check the credentials of the project's DVC S3 "
             "remote (`dvc remote modify --local ...`) or AWS_ACCESS_KEY_ID/AWS_PROFILE"
         )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    first = first_line(text, fallback=type(exc).__name__)
     return DataError(f"cannot read {url}: {first}; check the address, endpoint and credentials")
 
 

@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import Optional
 
-from winequality.errors import DataError
+from winequality.errors import DataError, first_line
 from winequality.io.formats.base import OpenFile
 from winequality.schema import FEATURES, TARGET, column_mapping, positions
 
@@ -18,7 +18,7 @@ EXCEL_ROWS = 1_048_576  # rows a sheet holds, header included
 
 
 def _unreadable(name: str, exc: BaseException) -> DataError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = first_line(exc)
     return DataError(
         f"{name} is not a readable .xlsx workbook ({reason}); open it in Excel and save it "
         "again as .xlsx, or export the sheet as CSV"

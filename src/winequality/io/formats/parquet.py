@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Optional
 
-from winequality.errors import DataError
+from winequality.errors import DataError, first_line
 from winequality.io.formats.base import OpenFile
 from winequality.schema import FEATURES, TARGET, column_mapping, positions
 
@@ -15,7 +15,7 @@ BATCH_ROWS = 65_536
 
 
 def _damaged(name: str, exc: BaseException) -> DataError:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = first_line(exc)
     return DataError(f"{name} is not a readable Parquet file ({reason}); fetch an intact copy")
 
 
