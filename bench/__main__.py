@@ -4,7 +4,8 @@
     python -m bench NAME [ARGS...]
     python -m bench NAME --help
 
-For example `python -m bench quality ../shared/datasets/uci-wine-quality`.
+For example `python -m bench quality ../shared/datasets/uci-wine-quality`. Run it from the
+repository root, where both `bench` and the shared helpers `tests.support` are importable.
 """
 
 from __future__ import annotations
