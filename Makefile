@@ -37,8 +37,8 @@ data: venv  ## the data of data.dvc: from the remote if it has it, else built fr
 test: venv  ## every test: the fast layer and the end-to-end ones (real git, DVC, MLflow, servers)
 	$(BIN)/python -m pytest -q
 
-test-fast: venv  ## the fast layer only: CLI-service contract and pure logic, in seconds
-	$(BIN)/python -m pytest -q tests/fast
+test-fast: venv  ## the unit layer (tests/unit mirrors src/winequality): real stores, in seconds
+	$(BIN)/python -m pytest -q tests/unit tests/fast
 
 lint: venv
 	$(BIN)/ruff check src tests bench docs
