@@ -6,6 +6,7 @@ and DVC adapters build them from their libraries' objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -171,6 +172,33 @@ class InferResult:
     """The input's columns that are not model inputs, kept as they came, in order."""
     id_columns: list[str] = field(default_factory=list)
     """Those of them that name a wine (sample_id, ...): shown first in a table."""
+
+
+@dataclass(frozen=True)
+class InferOptions:
+    """What `wineq infer` takes besides the wines; every field has the command's default."""
+
+    model: Optional[str] = None
+    """NAME@ALIAS, NAME/VERSION or a version number; None: the champion."""
+    run_id: Optional[str] = None
+    color: Optional[str] = None
+    """red or white, for files without a colour column."""
+    output: Optional[Union[Path, str]] = None
+    """A path or s3:// address for the input plus the prediction columns."""
+    stream: Optional[Any] = None
+    """A text or binary stream for them as CSV, when there is no `output`."""
+    on_chunk: Optional[Callable[[int, int], None]] = None
+    """Called with (rows predicted, bytes read) after each chunk."""
+    keep: Optional[int] = None
+    """Wines kept in the result's frame when there is neither output nor stream."""
+    lookup: str = "here"
+    """"process": look the model up in a child process while torch loads; "here": here."""
+    interval: Optional[float] = None
+    premium: Optional[int] = None
+    fmt: Optional[str] = None
+    decimal: Optional[str] = None
+    sheet: Optional[str] = None
+    output_format: Optional[str] = None
 
 
 @dataclass(frozen=True)

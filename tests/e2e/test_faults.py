@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from tests.support.project import BIN, HEADER, synthetic_wines
 
+from winequality.records import InferOptions
+
 
 @pytest.fixture
 def champion(project, cli):
@@ -152,7 +154,7 @@ def test_a_file_that_changes_while_it_is_read_keeps_no_predictions(champion, tmp
 
     service = WineService(load_settings(champion))
     with pytest.raises(DataError) as failed:
-        service.infer(path, output=out, on_chunk=meddle)
+        service.infer(path, InferOptions(output=out, on_chunk=meddle))
     said = str(failed.value)
     if change == "truncate":
         assert said.startswith(f"{path} shrank from {size:,} to ")

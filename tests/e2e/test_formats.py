@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from tests.support.project import HEADER, enter, run, synthetic_wines
 
+from winequality.records import InferOptions
 from winequality.schema import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
@@ -135,19 +136,19 @@ def test_columns_that_are_not_inputs_pass_through_in_place(lab, cli, reference):
 def test_a_table_shows_the_id_column_first_even_when_narrow(lab, monkeypatch, capsys):
     from rich.console import Console
 
-    from winequality import cli as cli_module
+    from winequality.cli import render
     from winequality.settings import load_settings
     from winequality.workflows.service import WineService
 
     source = lab / "lab.csv"
     wines_frame().to_csv(source, sep=";", index=False)
-    result = WineService(load_settings(Path.cwd())).infer(source, keep=5)
+    result = WineService(load_settings(Path.cwd())).infer(source, InferOptions(keep=5))
     assert result.passthrough == ["sample_id", "notes"] and result.id_columns == ["sample_id"]
     assert result.frame["sample_id"].tolist() == ["S-0000", "S-0001", "S-0002", "S-0003", "S-0004"]
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=100, color_system=None)
-    monkeypatch.setattr(cli_module, "_console", lambda stderr=False: terminal)
-    cli_module._print_predictions(result.frame, "5 wines", result.id_columns)
+    monkeypatch.setattr(render, "new_console", lambda stderr=False: terminal)
+    render.print_predictions(result.frame, "5 wines", result.id_columns)
     row = next(line for line in screen.getvalue().splitlines() if "S-0001" in line)
     cells = [c.strip() for c in row.strip("│ ").split("│")]
     assert cells[:3] == ["2", "S-0001", "red"]  # row number, the ID, then colour
@@ -595,7 +596,7 @@ def test_parquet_as_pandas_and_spark_write_it_predicts_as_the_csv(lab, cli, refe
     from winequality.settings import load_settings
     from winequality.workflows.service import WineService
 
-    shown = WineService(load_settings(Path.cwd())).infer(filtered, keep=10)
+    shown = WineService(load_settings(Path.cwd())).infer(filtered, InferOptions(keep=10))
     assert shown.frame["sample_id"].tolist() == frame["sample_id"].tolist()[:10]
     same_predictions(shown.frame.iloc[:10], reference.iloc[:10])
     single = frame.astype({name: "float32" for name in FEATURES})

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from tests.support.project import HEADER, synthetic_wines
 
+from winequality.records import InferOptions
 from winequality.schema import FEATURES
 
 PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
@@ -232,7 +233,9 @@ def test_progress_is_reported_per_chunk_up_to_the_whole_file(champion, tmp_path)
     path.write_text(HEADER + ';"color"\n' + "\n".join(rows) + "\n")
     seen = []
     service = WineService(load_settings(champion))
-    service.infer(path, output=tmp_path / "out.csv", on_chunk=lambda n, at: seen.append((n, at)))
+    service.infer(
+        path, InferOptions(output=tmp_path / "out.csv", on_chunk=lambda n, at: seen.append((n, at)))
+    )
     assert seen and seen[-1] == (len(rows), path.stat().st_size)
     assert len(seen) > 1 and all(a < b for a, b in zip(seen, seen[1:], strict=False))
 
@@ -299,14 +302,14 @@ def test_a_terminal_table_never_cuts_a_prediction_short(monkeypatch, capsys, wid
 
     from rich.console import Console
 
-    from winequality import cli as cli_module
+    from winequality.cli import render
 
     frame = pd.DataFrame([[7.4] * len(FEATURES) + ["red", 5, 5.4321]])
     frame.columns = FEATURES + ["color", "quality", "predicted_quality"]
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=width, color_system=None)
-    monkeypatch.setattr(cli_module, "_console", lambda stderr=False: terminal)
-    cli_module._print_predictions(frame, "1 wines")
+    monkeypatch.setattr(render, "new_console", lambda stderr=False: terminal)
+    render.print_predictions(frame, "1 wines")
     row = next(line for line in screen.getvalue().splitlines() if "5.4321" in line)
     if width == 100:  # 14 columns do not fit: the 11 features give way
         assert row.split() == ["│", "1", "│", "red", "│", "5", "│", "5.4321", "│"]
@@ -338,8 +341,8 @@ def test_keep_holds_only_the_first_wines_but_predicts_them_all(champion, uci_fil
     from winequality.workflows.service import WineService
 
     service = WineService(load_settings(champion))
-    whole = service.infer(uci_file, color="red")
-    first = service.infer(uci_file, color="red", keep=5)
+    whole = service.infer(uci_file, InferOptions(color="red"))
+    first = service.infer(uci_file, InferOptions(color="red", keep=5))
     assert whole.rows == first.rows == 22 and len(whole.frame) == 22
     assert first.frame.equals(whole.frame.iloc[:5])
     assert first.metrics == whole.metrics  # every wine still counts in RMSE and MAE

@@ -4,7 +4,7 @@ Where the model is looked up is the caller's choice (`lookup`): `"process"` runs
 MLflow query and DVC fetch in a short-lived child process while torch and pandas load
 here (what `wineq infer` does: the two overlap, and MLflow's and DVC's memory is gone
 before the first wine is read); `"here"` resolves in this process, for callers that hold
-MLflow and DVC already. Both go through `resolve.ModelResolver`.
+MLflow and DVC already. Both go through `adapters.models.ModelResolver`.
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Optional, TextIO, Union
+from typing import BinaryIO, Optional, Union
 
 from winequality.adapters.models import parse_model_ref
 from winequality.errors import ConfigError, DataError, UsageError
 from winequality.io.atomic import OutputError, binary_sink, why_not_written
-from winequality.records import InferResult, ModelSource
+from winequality.records import InferOptions, InferResult, ModelSource
 from winequality.schema import (
     COLORS,
-    P_PREMIUM,
     PREDICTION,
-    QUALITY_HIGH,
-    QUALITY_LOW,
     TARGET,
     UNCERTAINTY,
     checked_level,
@@ -85,150 +82,188 @@ def infer(
     settings: Settings,
     resolver: Callable,
     wines: Union[Path, str, BinaryIO],
-    *,
-    model: Optional[str] = None,
-    run_id: Optional[str] = None,
-    color: Optional[str] = None,
-    output: Optional[Union[Path, str]] = None,
-    stream: Optional[Union[TextIO, BinaryIO]] = None,
-    on_chunk: Optional[Callable[[int, int], None]] = None,
-    keep: Optional[int] = None,
-    lookup: str = "here",
-    interval: Optional[float] = None,
-    premium: Optional[int] = None,
-    fmt: Optional[str] = None,
-    decimal: Optional[str] = None,
-    sheet: Optional[str] = None,
-    output_format: Optional[str] = None,
+    options: InferOptions,
+    bucket: Optional[Callable[[str], object]] = None,
 ) -> InferResult:
     """Predict quality for every wine in `wines`: a path, an s3:// or http(s):// address,
-    or a binary stream; CSV (compressed or not), Parquet or Excel (`fmt`, else by name).
+    or a binary stream; CSV (compressed or not), Parquet or Excel (`options.fmt`, else by
+    name).
 
-    `resolver()` gives the ModelResolver, built only when the lookup runs here. The
-    input's header is checked before any model is looked up. With `output` (a path or an
-    s3:// address; its format by name or `output_format`), the input's rows plus the
-    prediction columns go there atomically; with `stream`, to the stream as CSV; with
-    neither, the result's frame holds the wines and predictions: all of them, or the first
-    `keep` (memory stays flat however long the file is). Columns that are not model
-    inputs pass through. `on_chunk(rows, bytes_read)` is called after each chunk.
+    `resolver()` gives the ModelResolver, built only when the lookup runs here; `bucket(url)`
+    the filesystem of an s3:// address. The input's header is checked before any model is
+    looked up. With `options.output` (a path or an s3:// address), the input's rows plus the
+    prediction columns go there atomically; with `options.stream`, to the stream as CSV;
+    with neither, the result's frame holds the wines and predictions: all of them, or the
+    first `options.keep` (memory stays flat however long the file is). Columns that are not
+    model inputs pass through. `options.on_chunk(rows, bytes_read)` follows each chunk.
 
-    A calibrated model also gives each wine its interval at level `interval` and
-    P(quality ≥ `premium`) (defaults: the settings'); an older model, the quality alone.
+    A calibrated model also gives each wine its interval at level `options.interval` and
+    P(quality ≥ `options.premium`) (defaults: the settings'); an older model, the quality
+    alone.
     """
-    if lookup not in LOOKUPS:
-        raise UsageError(f"lookup {lookup!r}: use one of {', '.join(LOOKUPS)}")
-    if color is not None and color not in COLORS:
-        raise UsageError(f"--color {color!r}: use red or white")
-    # named as the user gave them: a flag, or a setting (environment or .env)
-    level_source = "--interval" if interval is not None else "setting WINEQ_INTERVAL"
-    level = checked_level(settings.interval if interval is None else interval)
-    premium = checked_premium(settings.premium if premium is None else premium)
-    if model is not None and not run_id:
-        parse_model_ref(model, settings.model_name)  # a malformed reference fails here, at once
-    from winequality.io.formats import open_input, open_output, writer_for
-    from winequality.io.formats import output_format as format_of_output
+    level, premium = _checked(settings, options)
+    from winequality.io.formats import open_input
 
-    if output is not None:
-        format_of_output(output, output_format)  # a wrong --output-format fails before any work
-    elif output_format is not None:
-        raise UsageError("--output-format is for --output; standard output is always CSV")
-    s3 = functools.partial(_bucket, settings)
-    # a wrong header fails here, before any lookup
-    with open_input(wines, fmt=fmt, color=color, decimal=decimal, sheet=sheet, s3=s3) as source:
-        taken = [str(c) for c in source.columns if str(c).strip() in (PREDICTION, *UNCERTAINTY)]
-        if taken:
-            raise DataError(
-                f"{source.name} already has a {taken[0]!r} column (an output of wineq infer?); "
-                "give the wines without the earlier predictions, or drop that column"
-            )
-        pending = _start_lookup(lookup, settings, resolver, model, run_id)
-        try:
-            from winequality.domain import model as nn_model  # torch loads while the child works
-
-            chosen, content = pending.result()
-        finally:
-            pending.close()  # the child and its memory are gone before pandas loads
-        try:
-            net = nn_model.from_bytes(content)
-        except ValueError as exc:
-            raise DataError(f"{chosen.label}: {exc}") from exc
-        calibration = net.calibration
-        if calibration is not None and not calibration.supports(level):
-            error = UsageError if interval is not None else ConfigError
-            try:
-                calibration.half_width(level)  # refuses, naming the highest level it can give
-            except ValueError as exc:
-                raise error(f"{level_source} for {chosen.label}: {exc}") from None
-        columns = (PREDICTION, *UNCERTAINTY) if calibration is not None else (PREDICTION,)
-
-        import numpy as np
-        import pandas as pd
-
-        chunks = source.chunks(color)
-        _, _, kept = positions(source.columns, source.mapping)
-        passthrough = [source.columns[i] for i in kept]
-
-        def predict_all(sink) -> tuple[int, float, float, bool, list]:
-            rows, sq, ab, labelled, collected = 0, 0.0, 0.0, True, []
-            for chunk in chunks:
-                frame = chunk.frame
-                found = nn_model.predict_with_intervals(
-                    net, nn_model.frame_inputs(frame), level, premium
-                )
-                predicted = found.quality
-                if TARGET in frame:
-                    error = predicted - frame[TARGET].to_numpy(dtype=np.float64)
-                    sq += float(np.sum(error**2))
-                    ab += float(np.sum(np.abs(error)))
-                else:
-                    labelled = False
-                if sink is not None:
-                    sink.write(chunk, found)
-                elif keep is None or rows < keep:
-                    if kept:
-                        passing = chunk.as_input().iloc[:, kept].set_axis(passthrough, axis=1)
-                        frame = pd.concat([passing.reset_index(drop=True), frame], axis=1)
-                    frame[PREDICTION] = np.round(predicted, 4)
-                    if found.low is not None:
-                        frame[QUALITY_LOW] = np.round(found.low, 2)
-                        frame[QUALITY_HIGH] = np.round(found.high, 2)
-                        frame[P_PREMIUM] = np.round(found.p_premium, 3)
-                    collected.append(frame if keep is None else frame.iloc[: keep - rows])
-                rows += len(frame)
-                if on_chunk is not None:
-                    on_chunk(rows, chunk.offset)
-            return rows, sq, ab, labelled, collected
-
-        if output is not None:
-            with open_output(output, source, columns, fmt=output_format, s3=s3) as writer:
-                rows, sq, ab, labelled, collected = predict_all(writer)
-        elif stream is not None:
-            sink = _StdoutSink(binary_sink(stream))
-            writer = writer_for("csv", sink, source, columns, "standard output")
-            rows, sq, ab, labelled, collected = predict_all(writer)
-            writer.close()
-            sink.flush()
-        else:
-            rows, sq, ab, labelled, collected = predict_all(None)
-    metrics = {"rmse": (sq / rows) ** 0.5, "mae": ab / rows} if labelled and rows else None
-    frame = pd.concat(collected, ignore_index=True) if collected else None
-    calibrated = calibration is not None
+    o = options
+    with open_input(
+        wines, fmt=o.fmt, color=o.color, decimal=o.decimal, sheet=o.sheet, s3=bucket
+    ) as source:  # a wrong header fails here, before any lookup
+        _refuse_earlier_output(source)
+        chosen, net = _load_model(settings, resolver, options, level)
+        calibrated = net.calibration is not None
+        columns = (PREDICTION, *UNCERTAINTY) if calibrated else (PREDICTION,)
+        tally = _Tally(source, options.keep)
+        predict = functools.partial(_predict_all, net, source, options, level, premium, tally)
+        _write(predict, source, columns, options, bucket)
     return InferResult(
         chosen,
-        rows,
-        metrics,
-        output,
-        frame,
+        tally.rows,
+        tally.metrics(),
+        options.output,
+        tally.frame(),
         interval=level if calibrated else None,
         premium=premium if calibrated else None,
-        passthrough=[str(c) for c in passthrough],
-        id_columns=[str(c) for c in id_columns(passthrough)],
+        passthrough=[str(c) for c in tally.passthrough],
+        id_columns=[str(c) for c in id_columns(tally.passthrough)],
     )
 
 
-def _bucket(settings: Settings, url: str):
-    """The filesystem of an s3:// address, with the credentials of the project's DVC remote
-    on that bucket (or its default S3 remote), else AWS's own (AWS_* variables, ~/.aws)."""
-    from winequality.adapters.dvc import ModelStore
+def _checked(settings: Settings, options: InferOptions) -> tuple[float, int]:
+    """The options refused before any file is opened; the interval level and premium."""
+    from winequality.io.formats import output_format as format_of_output
 
-    return ModelStore.from_settings(settings).bucket_filesystem(url)
+    if options.lookup not in LOOKUPS:
+        raise UsageError(f"lookup {options.lookup!r}: use one of {', '.join(LOOKUPS)}")
+    if options.color is not None and options.color not in COLORS:
+        raise UsageError(f"--color {options.color!r}: use {' or '.join(COLORS)}")
+    interval, premium = options.interval, options.premium
+    level = checked_level(settings.interval if interval is None else interval)
+    premium = checked_premium(settings.premium if premium is None else premium)
+    if options.model is not None and not options.run_id:
+        parse_model_ref(options.model, settings.model_name)  # a malformed one fails at once
+    if options.output is not None:  # a wrong --output-format fails before any work
+        format_of_output(options.output, options.output_format)
+    elif options.output_format is not None:
+        raise UsageError("--output-format is for --output; standard output is always CSV")
+    return level, premium
+
+
+def _refuse_earlier_output(source) -> None:
+    """An earlier output of wineq infer given as input is refused before any lookup."""
+    taken = [str(c) for c in source.columns if str(c).strip() in (PREDICTION, *UNCERTAINTY)]
+    if taken:
+        raise DataError(
+            f"{source.name} already has a {taken[0]!r} column (an output of wineq infer?); "
+            "give the wines without the earlier predictions, or drop that column"
+        )
+
+
+def _load_model(settings: Settings, resolver: Callable, options: InferOptions, level: float):
+    """The chosen model's source and its network, checked to give intervals at `level`."""
+    pending = _start_lookup(options.lookup, settings, resolver, options.model, options.run_id)
+    try:
+        from winequality.domain import model as nn_model  # torch loads while the child works
+
+        chosen, content = pending.result()
+    finally:
+        pending.close()  # the child and its memory are gone before pandas loads
+    try:
+        net = nn_model.from_bytes(content)
+    except ValueError as exc:
+        raise DataError(f"{chosen.label}: {exc}") from exc
+    calibration = net.calibration
+    if calibration is not None and not calibration.supports(level):
+        # named as the user gave it: a flag, or a setting (environment or .env)
+        given = options.interval is not None
+        error = UsageError if given else ConfigError
+        where = "--interval" if given else "setting WINEQ_INTERVAL"
+        try:
+            calibration.half_width(level)  # refuses, naming the highest level it can give
+        except ValueError as exc:
+            raise error(f"{where} for {chosen.label}: {exc}") from None
+    return chosen, net
+
+
+class _Tally:
+    """What the chunks added up to: rows, errors against a quality column, the kept frame."""
+
+    def __init__(self, source, keep: Optional[int]):
+        _, _, self.kept = positions(source.columns, source.mapping)
+        self.passthrough = [source.columns[i] for i in self.kept]
+        self.keep = keep
+        self.rows, self.sq, self.ab, self.labelled = 0, 0.0, 0.0, True
+        self.collected: list = []
+
+    def score(self, frame, predicted) -> None:
+        import numpy as np
+
+        if TARGET in frame:
+            error = predicted - frame[TARGET].to_numpy(dtype=np.float64)
+            self.sq += float(np.sum(error**2))
+            self.ab += float(np.sum(np.abs(error)))
+        else:
+            self.labelled = False
+
+    def collect(self, chunk, found, columns) -> None:
+        """The chunk's wines and predictions, while fewer than `keep` are kept."""
+        if self.keep is not None and self.rows >= self.keep:
+            return
+        import pandas as pd
+
+        from winequality.io.formats.rounding import prediction_numbers
+
+        frame = chunk.frame
+        if self.kept:
+            passing = chunk.as_input().iloc[:, self.kept].set_axis(self.passthrough, axis=1)
+            frame = pd.concat([passing.reset_index(drop=True), frame], axis=1)
+        for column, values in prediction_numbers(found, columns).items():
+            frame[column] = values
+        self.collected.append(frame if self.keep is None else frame.iloc[: self.keep - self.rows])
+
+    def metrics(self) -> Optional[dict[str, float]]:
+        if not (self.labelled and self.rows):
+            return None
+        return {"rmse": (self.sq / self.rows) ** 0.5, "mae": self.ab / self.rows}
+
+    def frame(self):
+        if not self.collected:
+            return None
+        import pandas as pd
+
+        return pd.concat(self.collected, ignore_index=True)
+
+
+def _predict_all(net, source, options: InferOptions, level, premium, tally: _Tally, sink) -> None:
+    """Predict every chunk of `source` into `sink` (a format's writer) or the tally's frame."""
+    from winequality.domain import model as nn_model
+
+    for chunk in source.chunks(options.color):
+        frame = chunk.frame
+        found = nn_model.predict_with_intervals(net, nn_model.frame_inputs(frame), level, premium)
+        tally.score(frame, found.quality)
+        if sink is not None:
+            sink.write(chunk, found)
+        else:
+            tally.collect(chunk, found, (PREDICTION, *UNCERTAINTY))
+        tally.rows += len(frame)
+        if options.on_chunk is not None:
+            options.on_chunk(tally.rows, chunk.offset)
+
+
+def _write(predict: Callable, source, columns, options: InferOptions, bucket) -> None:
+    """Run `predict` into the output file, standard output's stream, or no sink at all."""
+    from winequality.io.formats import open_output, writer_for
+
+    if options.output is not None:
+        with open_output(
+            options.output, source, columns, fmt=options.output_format, s3=bucket
+        ) as writer:
+            predict(writer)
+    elif options.stream is not None:
+        sink = _StdoutSink(binary_sink(options.stream))
+        writer = writer_for("csv", sink, source, columns, "standard output")
+        predict(writer)
+        writer.close()
+        sink.flush()
+    else:
+        predict(None)

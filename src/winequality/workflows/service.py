@@ -21,6 +21,7 @@ from typing import BinaryIO, Optional, Union
 
 from winequality.domain.params import TrainParams
 from winequality.records import (
+    InferOptions,
     InferResult,
     Registration,
     RunDetail,
@@ -91,17 +92,23 @@ class WineService:
         """Registered versions, newest first, for interactive picking."""
         return self.tracker.versions()
 
-    def infer(self, wines: Union[Path, BinaryIO], **options) -> InferResult:
+    def infer(
+        self, wines: Union[Path, BinaryIO], options: Optional[InferOptions] = None
+    ) -> InferResult:
         """Predict quality for every wine in `wines` with exactly the registered bytes.
 
-        The options are those of `service.infer.infer` (model, run_id, color, output,
-        stream, on_chunk, keep, lookup, interval, premium). `lookup="process"` resolves the model in a child
-        process while torch loads here (what `wineq infer` does); `"here"`, the default,
-        resolves it in this process.
+        `options.lookup="process"` resolves the model in a child process while torch loads
+        here (what `wineq infer` does); `"here"`, the default, resolves it in this process.
         """
         from winequality.workflows import infer
 
-        return infer.infer(self.settings, lambda: self.resolver, wines, **options)
+        return infer.infer(
+            self.settings,
+            lambda: self.resolver,
+            wines,
+            options or InferOptions(),
+            bucket=self.store.bucket_filesystem,
+        )
 
     def list_runs(self, limit: int = 20, page: int = 1) -> RunsPage:
         """A page of the experiment's runs, newest first, with the versions registered from them."""

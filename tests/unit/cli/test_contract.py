@@ -8,12 +8,14 @@ or DVC do (the end-to-end tests in tests/e2e do that with the real ones).
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from types import SimpleNamespace
 
 import pytest
 import typer.main
 
 from winequality import cli as cli_module
+from winequality.cli import context as cli_context
 from winequality.domain.params import DEFAULTS, TrainParams, knobs, option
 from winequality.errors import EXIT_CODES, UsageError
 from winequality.records import (
@@ -76,8 +78,8 @@ class Recorder:
         self._record("model_choices")
         return [VersionRecord("wine-quality", "2", RUN_IDS[1], {}, ("champion",))]
 
-    def infer(self, wines, **kwargs):
-        self._record("infer", wines, **kwargs)
+    def infer(self, wines, options):
+        self._record("infer", wines, **{f.name: getattr(options, f.name) for f in fields(options)})
         self.read = wines.read() if hasattr(wines, "read") else None
         source = ModelSource("wine-quality/1", RUN_IDS[0], "models/model.pt", "0" * 32)
         if self.calibrated:
@@ -90,7 +92,7 @@ class Recorder:
 @pytest.fixture
 def service(monkeypatch):
     recorder = Recorder()
-    monkeypatch.setattr(cli_module, "_service", lambda **overrides: recorder)
+    monkeypatch.setattr(cli_context, "service", lambda **overrides: recorder)
     return recorder
 
 

@@ -1,0 +1,74 @@
+"""The Typer app: its group turns every WineqError into one line and its exit code, and
+the top-level options (--verbose, --version)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from winequality import __version__
+from winequality.errors import UsageError, WineqError
+
+# typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
+# whichever click typer uses.
+_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class ErrorReportingGroup(TyperGroup):
+    """Turns every WineqError into `Error: ...` on stderr and the error's exit code, and
+    click's usage errors into the same one line with exit code 2."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except _CLICK_USAGE_ERROR as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `wineq data`: the help, as usual
+                raise
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            message = exc.format_message().rstrip(".")
+            typer.echo(f"Error: {message} (see `{where} --help`)", err=True)
+            raise typer.Exit(UsageError.exit_code) from None
+        except BrokenPipeError:
+            # the reader went away (`wineq infer - | head`): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+        except WineqError as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("Error: interrupted", err=True)
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=ErrorReportingGroup,
+    help="Predict wine quality with a PyTorch model whose every version is traceable: "
+    "Git for code, DVC for data and model bytes, MLflow for runs and the registry.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wineq {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show tracebacks of errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """wineq: train, register and use wine quality models with exact lineage."""
+    ctx.obj = {"verbose": verbose}

@@ -1,0 +1,46 @@
+"""`wineq register`: the best run at or below the bar becomes the champion."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from winequality.cli import context, prompts, render
+from winequality.errors import WineqError
+
+
+def register(
+    min_rmse: float = typer.Option(
+        0.7, "--min-rmse", help="The test RMSE a run must reach (at or below) to be registered."
+    ),
+    run_id: Optional[str] = typer.Option(
+        None, "--run-id", help="Register this run (id or prefix)."
+    ),
+    manual: bool = typer.Option(False, "--manual", help="Show the runs and ask which one."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Register the best run at or below --min-rmse as the champion (bytes stay in DVC).
+
+    Example: wineq register --min-rmse 0.7
+    """
+    service = context.service()
+    if manual:
+        runs = service.list_runs(limit=50).runs
+        if not runs:
+            raise WineqError("no runs yet; run `wineq train` first")
+        render.print_table(
+            render.runs_table(runs, "runs", numbered=True), render.new_console(stderr=True)
+        )
+        run_id = prompts.pick_run(runs)
+    result = service.register(min_rmse, run_id)
+    if as_json:
+        context.print_json(result.as_dict())
+        return
+    v = result.version
+    verb = "already registered as" if result.reused else "registered as"
+    typer.echo(
+        f"Run {result.run.run_id} (test RMSE {result.run.metrics['test_rmse']:.4f}) {verb} "
+        f"{v.name}/{v.version}; @champion points at it."
+    )
+    typer.echo(f"Model bytes: DVC {v.lineage.get('model_path')} md5 {v.lineage.get('model_md5')}.")

@@ -1,0 +1,338 @@
+"""Drawing results for people: tables, a run's details, progress bars. The only module of
+wineq that imports rich."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from winequality.domain.params import knobs
+from winequality.records import TEST_METRICS
+
+
+def new_console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def progress(console, label: str, *columns):
+    """A transient progress bar on `console`: label, bar, `columns`, elapsed time."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        *columns,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def runs_table(runs, title: str, numbered: bool = False):
+    """The runs as a table; `numbered` adds a row number to pick by (`register --manual`)."""
+    from rich.table import Table
+
+    rows = [
+        (
+            *([str(number)] if numbered else []),
+            r.run_id[:8],
+            (r.start or "")[:19].replace("T", " "),
+            f"{r.status} (process gone)" if r.process_gone else r.status,
+            "" if r.epochs is None else str(r.epochs),
+            "" if r.rmse is None else f"{r.rmse:.4f}",
+            "" if r.mae is None else f"{r.mae:.4f}",
+            "" if r.coverage_80 is None else f"{r.coverage_80:.1%}",
+            " ".join(r.registered),
+        )
+        for number, r in enumerate(runs, start=1)
+    ]
+    table = Table(title=title)
+    names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "in 80%", "registered")
+    if numbered:
+        names = ("#", *names)
+    for i, column in enumerate(names):
+        if column in ("#", "run", "epochs", "rmse", "mae", "in 80%"):  # never cut when narrow
+            width = max([len(column), *(len(row[i]) for row in rows)])
+            table.add_column(column, no_wrap=True, min_width=width)
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def natural_width(console, table) -> int:
+    """The width `table` takes when nothing limits it."""
+    return console.measure(table, options=console.options.update(max_width=10_000)).maximum
+
+
+def print_table(table, console=None) -> None:
+    """On a terminal, fit its width; into a pipe or file, print the table whole."""
+    console = console or new_console()
+    if not console.is_terminal:
+        console.width = max(console.width, natural_width(console, table))
+    console.print(table)
+
+
+def print_predictions(frame, title: str, ids: Optional[list] = None) -> None:
+    """The wines and their predictions, the columns naming each wine (`ids`) first; where
+    all columns do not fit the terminal, only those, the row number, colour, quality and
+    predictions, whole, and a note on stderr."""
+    import pandas as pd
+    from rich.table import Table
+
+    # by position: two pass-through columns may share a name
+    first = [i for i, c in enumerate(frame.columns) if c in (ids or [])]
+    frame = frame.iloc[:, first + [i for i in range(frame.shape[1]) if i not in first]]
+
+    def table_of(positions: list[int], numbered: bool):
+        table = Table(title=title)
+        if numbered:
+            table.add_column("row", justify="right", no_wrap=True)
+        for position in positions:
+            table.add_column(str(frame.columns[position]), no_wrap=True)
+        shown = frame.iloc[:, positions].itertuples(index=False)
+        for number, values in enumerate(shown, start=1):
+            cells = ("" if pd.isna(v) else str(v) for v in values)  # NaN: an empty cell
+            table.add_row(*([str(number)] if numbered else []), *cells)
+        return table
+
+    console = new_console()
+    table = table_of(list(range(frame.shape[1])), numbered=False)
+    if console.is_terminal and natural_width(console, table) > console.width:
+        from winequality.schema import COLOR, PREDICTION, TARGET, UNCERTAINTY
+
+        wanted = (COLOR, TARGET, PREDICTION, *UNCERTAINTY)
+        names = list(frame.columns)
+        kept = list(range(len(first))) + [
+            names.index(c, len(first)) for c in wanted if c in names[len(first) :]
+        ]
+        table = table_of(kept, numbered=True)
+        hidden = len(frame.columns) - len(kept)
+        typer.echo(
+            f"{hidden} columns are hidden to fit the terminal; --output FILE writes them all.",
+            err=True,
+        )
+    print_table(table, console)
+
+
+def when(millis: Optional[int]) -> str:
+    from datetime import datetime, timezone
+
+    if not millis:
+        return "-"
+    return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def size(count: float) -> str:
+    if count < 1000:
+        return f"{count:,.0f} B"
+    if count < 1_000_000:
+        return f"{count / 1000:,.1f} kB"
+    return f"{count / 1_000_000:,.1f} MB"
+
+
+def artifact_place(uri: str) -> str:
+    """A file URI as the path a user can open; any other URI as it is."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    parts = urlsplit(uri)
+    return url2pathname(parts.path) if parts.scheme == "file" else uri
+
+
+def print_coverage(console, metrics: dict[str, float]) -> None:
+    """How often the run's intervals held the true score, per group of test wines."""
+    from rich.table import Table
+
+    from winequality.domain.calibration import LEVELS, coverage_rows
+
+    rows = coverage_rows(metrics)
+    if not rows:
+        return
+    tags = [round(level * 100) for level in LEVELS]
+    table = Table(title="true score inside the interval", title_justify="left")
+    table.add_column("test wines")
+    for tag in tags:
+        table.add_column(f"{tag}% interval", justify="right")
+    for label, _, found in rows:
+        table.add_row(label, *(f"{found[tag]:.1%}" for tag in tags))
+    notes = [
+        f"mean width {tag}%: {metrics[f'test_width_{tag}']:.2f}"
+        for tag in tags
+        if f"test_width_{tag}" in metrics
+    ]
+    if "test_brier_premium" in metrics:
+        notes.append(
+            f"p_premium Brier {metrics['test_brier_premium']:.4f} "
+            f"(training share alone: {metrics['test_brier_premium_baseline']:.4f})"
+        )
+    console.print(table)
+    for note in notes:
+        console.print(f"  {note}", markup=False, soft_wrap=True)
+
+
+def print_detail(detail) -> None:
+    """One run whole: what it is, lineage, parameters, metrics per colour, where its plots are."""
+    from rich.table import Table
+
+    console = new_console()
+    run, lineage = detail.run, detail.run.lineage
+    if detail.version is not None:
+        v = detail.version
+        aliases = "".join(f" @{a}" for a in v.aliases)
+        console.print(f"[bold]Version {v.label}{aliases}[/bold]")
+        if v.description:
+            first = v.description.splitlines()[0].replace("**", "").replace("`", "")
+            console.print(first, markup=False)
+    name = run.tags.get("mlflow.runName", "")
+    seconds = (run.end_time - run.start_time) / 1000 if run.end_time and run.start_time else None
+    took = f", {seconds:.0f} s" if seconds is not None else ""
+    console.print(
+        f"[bold]Run {run.run_id}[/bold] ({name}): {run.status}, started "
+        f"{when(run.start_time)} UTC{took}"
+    )
+    if detail.registered:
+        console.print("Registered as " + ", ".join(detail.registered))
+
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column(overflow="fold")
+    dirty = " (uncommitted changes)" if lineage.get("git_dirty") == "true" else ""
+    rows = [
+        ("git commit", lineage.get("git_commit", "-") + dirty),
+        ("data", f"{lineage.get('data_path', 'data/wine-quality.csv')} md5 "
+                 f"{lineage.get('data_md5', '-')}"),
+        ("model", f"{lineage.get('model_path', '-')} md5 {lineage.get('model_md5', '-')}"),
+        ("DVC remote", lineage.get("dvc_remote", "-")),
+        ("MLflow model", lineage.get("mlflow_model_id", "-")),
+        ("DVC experiment", lineage.get("dvc_experiment", "-")),
+        ("split", f"seed {run.params.get('split_seed', '-')}: {run.params.get('n_train', '-')} "
+                  f"train, {run.params.get('n_val', '-')} validation, "
+                  f"{run.params.get('n_test', '-')} test wines"),
+    ]  # fmt: skip
+    for key, value in rows:
+        facts.add_row(key, value)
+    console.print(facts)
+
+    params = Table(title="parameters", title_justify="left", show_header=False)
+    params.add_column(style="bold")
+    params.add_column()
+    for key in (name for name, _ in knobs()):
+        if key in run.params:
+            params.add_row(key, run.params[key])
+    console.print(params)
+
+    metrics = Table(title="held-out test metrics", title_justify="left")
+    metrics.add_column("wines")
+    for _, label in TEST_METRICS:
+        metrics.add_column(label, justify="right")
+    for group in ("all", "red", "white"):
+        suffix = "" if group == "all" else f"_{group}"
+        values = [run.metrics.get(f"test_{m}{suffix}") for m, _ in TEST_METRICS]
+        if any(v is not None for v in values):
+            metrics.add_row(group, *("-" if v is None else f"{v:.4f}" for v in values))
+    if "best_epoch" in run.metrics:
+        metrics.caption = f"kept epoch {run.metrics['best_epoch']:.0f}"
+    console.print(metrics)
+    print_coverage(console, run.metrics)
+
+    plots = [(path, size) for path, size in detail.artifacts if path.startswith("plots/")]
+    where = artifact_place(run.artifact_uri)
+    if plots:
+        console.print("[bold]plots[/bold]", markup=True)
+        for path, size in plots:
+            console.print(f"  {where}/{path}  ({size(size)})", markup=False, soft_wrap=True)
+    elif not detail.artifacts_unavailable:
+        console.print("no plots (a run from before wineq logged them)")
+    if detail.artifacts_unavailable:
+        console.print(
+            f"artifacts in {where} unavailable: {detail.artifacts_unavailable}",
+            markup=False,
+            soft_wrap=True,
+        )
+    else:
+        total = sum(size for _, size in detail.artifacts)
+        console.print(
+            f"{len(detail.artifacts)} artifacts, {size(total)}, in {where}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if detail.ui_url:
+        console.print(f"MLflow UI: {detail.ui_url}", markup=False, soft_wrap=True)
+
+
+@contextmanager
+def file_progress(wines) -> Iterator[Callable[[int, int], None]]:
+    """A bar of the bytes of a local file read so far, on a terminal; the callback that moves
+    it, given (rows, bytes read) after each chunk."""
+    bar = None
+    console = new_console(stderr=True)
+    if console.is_terminal and isinstance(wines, Path) and wines.is_file():
+        from rich.progress import DownloadColumn, TextColumn
+
+        bar = progress(
+            console, "predicting", DownloadColumn(), TextColumn("{task.fields[rows]:,} wines")
+        )
+        task = bar.add_task("infer", total=wines.stat().st_size, rows=0, start=False)
+
+    def on_chunk(rows: int, offset: int) -> None:
+        if bar is not None:
+            if not bar.live.is_started:  # shown once the model is resolved and fetched
+                bar.start()
+                bar.start_task(task)
+            bar.update(task, completed=offset, rows=rows)
+
+    try:
+        yield on_chunk
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def print_inference(result) -> None:
+    """What `wineq infer` says after predicting: the table on a terminal, notes on stderr."""
+    if result.passthrough:
+        typer.echo(
+            "Kept as they came (not model inputs): " + ", ".join(result.passthrough) + ".",
+            err=True,
+        )
+    if result.frame is not None:
+        shown = len(result.frame)
+        title = f"{result.rows:,} wines, model {result.model.label}"
+        if shown < result.rows:
+            title = f"the first {shown:,} of {title}"
+        print_predictions(result.frame, title, result.id_columns)
+        if shown < result.rows:
+            typer.echo(
+                f"{result.rows - shown:,} more wines were predicted but not shown; "
+                "--output FILE writes them all.",
+                err=True,
+            )
+    note = f"Predicted {result.rows:,} wines with {result.model.label} (md5 {result.model.md5})"
+    if result.output is not None:
+        note += f" → {result.output}"
+    typer.echo(note + ".", err=True)
+    if result.interval is not None:
+        typer.echo(
+            f"quality_low..quality_high holds the true score with {result.interval * 100:g}% "
+            f"probability; p_premium is the chance of quality {result.premium} or more.",
+            err=True,
+        )
+    else:
+        typer.echo(
+            f"{result.model.label} has no intervals or p_premium: it was saved before wineq "
+            "calibrated its models; a model trained now has them.",
+            err=True,
+        )
+    if result.metrics:
+        typer.echo(
+            f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
+            err=True,
+        )
