@@ -54,21 +54,19 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
         self._net = nn_model.from_bytes(fetch_recorded(pointer["md5"], remote))
 
     def predict(self, context, model_input, params=None):
-        import numpy as np
         import pandas as pd
         from mlflow.exceptions import MlflowException
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
         from winequality.domain import model as nn_model
         from winequality.errors import UsageError
+        from winequality.io.formats.rounding import prediction_numbers
         from winequality.io.validation import validated_frame
         from winequality.schema import (
             DEFAULT_INTERVAL,
             DEFAULT_PREMIUM,
-            P_PREMIUM,
             PREDICTION,
-            QUALITY_HIGH,
-            QUALITY_LOW,
+            UNCERTAINTY,
             checked_level,
             checked_premium,
         )
@@ -90,9 +88,5 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
         found = nn_model.predict_with_intervals(
             self._net, nn_model.frame_inputs(frame), level, premium
         )
-        out = pd.DataFrame({PREDICTION: np.round(found.quality, 4)})
-        if found.low is not None:  # a model saved before calibration gives the quality alone
-            out[QUALITY_LOW] = np.round(found.low, 2)
-            out[QUALITY_HIGH] = np.round(found.high, 2)
-            out[P_PREMIUM] = np.round(found.p_premium, 3)
-        return out
+        # a model saved before calibration gives the quality alone
+        return pd.DataFrame(prediction_numbers(found, (PREDICTION, *UNCERTAINTY)))
