@@ -1,7 +1,7 @@
 """The errors wineq reports to users: each says what happened and what to do next.
 
 One exit code per kind of failure, whichever option, input or library caused it; the
-README's table of exit codes is checked against `EXIT_CODES` by the tests.
+docs' table of exit codes (docs/faults.md) is checked against `EXIT_CODES` by the tests.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class Interrupted(WineqError):
     exit_code = 130
 
 
-# Every kind of failure and its exit code, in the order the README lists them.
+# Every kind of failure and its exit code, in the order docs/faults.md lists them.
 EXIT_CODES: dict[int, type[WineqError]] = {
     cls.exit_code: cls
     for cls in (

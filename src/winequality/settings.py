@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     """The commit that experiment starts from (DVC_EXP_BASELINE_REV)."""
     tracking_uri: Optional[str] = None
     """MLflow tracking (and registry) URI; default: SQLite file mlflow.db in the project root
-    (what a URI means is decided in one place, `tracking.tracking_store`)."""
+    (what a URI means is decided in one place, `adapters.mlflow.connection.tracking_store`)."""
     tracking_username: Optional[str] = Field(None, validation_alias="MLFLOW_TRACKING_USERNAME")
     """The login at an MLflow server with authentication, read as MLflow's own clients read
     it (MLFLOW_TRACKING_USERNAME, from the environment or .env); never a command-line flag."""

@@ -1,14 +1,14 @@
 """Look a model up (MLflow) and fetch its bytes (DVC) in a short-lived child process.
 
-`wineq infer` needs two things before its first prediction: torch, about 2 s to import,
-and the model's bytes, which take MLflow's registry and DVC, 3-4 s of imports and queries
-on a laptop's SQLite store. In a child process the two overlap on two cores, and the
-memory MLflow and DVC hold (the child peaks at about 250 MB; in one process with torch and
-pandas they added about 130 MB) is returned before the first wine is read, so it never
-adds to the memory of the prediction loop (bench/infer_scale.py measures both).
+`wineq infer` needs two slow things before its first prediction: importing torch, and the
+model's bytes, which take MLflow's registry and DVC (their imports and queries). In a child
+process the two overlap, and the memory MLflow and DVC hold is returned before the first
+wine is read, so it never adds to the memory of the prediction loop (`python -m bench
+infer_scale` measures both; the figures are on the docs' performance page).
 
 `wineq infer` chooses this path (`lookup="process"`); library callers that already hold
-MLflow and DVC may resolve in their own process instead. Both use `resolve.ModelResolver`.
+MLflow and DVC may resolve in their own process instead. Both use
+`adapters.models.ModelResolver`.
 
 The parent writes one JSON request to the child's stdin. The child answers on stdout
 with one JSON line, then, on success, exactly `size` bytes of the model. A WineqError in

@@ -12,6 +12,7 @@ import typer
 
 from winequality.domain.params import knobs
 from winequality.records import TEST_METRICS
+from winequality.schema import COLORS
 
 
 def new_console(stderr: bool = False):
@@ -122,7 +123,7 @@ def print_predictions(frame, title: str, ids: Optional[list] = None) -> None:
     print_table(table, console)
 
 
-def when(millis: Optional[int]) -> str:
+def utc_time(millis: Optional[int]) -> str:
     from datetime import datetime, timezone
 
     if not millis:
@@ -130,7 +131,7 @@ def when(millis: Optional[int]) -> str:
     return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def size(count: float) -> str:
+def human_size(count: float) -> str:
     if count < 1000:
         return f"{count:,.0f} B"
     if count < 1_000_000:
@@ -180,10 +181,21 @@ def print_coverage(console, metrics: dict[str, float]) -> None:
 
 def print_detail(detail) -> None:
     """One run whole: what it is, lineage, parameters, metrics per colour, where its plots are."""
-    from rich.table import Table
-
     console = new_console()
-    run, lineage = detail.run, detail.run.lineage
+    run = detail.run
+    _print_heading(console, detail)
+    console.print(_facts_table(run))
+    console.print(_params_table(run))
+    console.print(_metrics_table(run))
+    print_coverage(console, run.metrics)
+    _print_artifacts(console, detail)
+    if detail.ui_url:
+        console.print(f"MLflow UI: {detail.ui_url}", markup=False, soft_wrap=True)
+
+
+def _print_heading(console, detail) -> None:
+    """The version (if one is shown), the run, how long it took, what it was registered as."""
+    run = detail.run
     if detail.version is not None:
         v = detail.version
         aliases = "".join(f" @{a}" for a in v.aliases)
@@ -196,11 +208,17 @@ def print_detail(detail) -> None:
     took = f", {seconds:.0f} s" if seconds is not None else ""
     console.print(
         f"[bold]Run {run.run_id}[/bold] ({name}): {run.status}, started "
-        f"{when(run.start_time)} UTC{took}"
+        f"{utc_time(run.start_time)} UTC{took}"
     )
     if detail.registered:
         console.print("Registered as " + ", ".join(detail.registered))
 
+
+def _facts_table(run):
+    """The run's lineage: code, data, model bytes, remote, MLflow Model, split."""
+    from rich.table import Table
+
+    lineage = run.lineage
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column(overflow="fold")
@@ -219,7 +237,12 @@ def print_detail(detail) -> None:
     ]  # fmt: skip
     for key, value in rows:
         facts.add_row(key, value)
-    console.print(facts)
+    return facts
+
+
+def _params_table(run):
+    """The run's hyper-parameters, in the order `wineq train --help` lists them."""
+    from rich.table import Table
 
     params = Table(title="parameters", title_justify="left", show_header=False)
     params.add_column(style="bold")
@@ -227,28 +250,35 @@ def print_detail(detail) -> None:
     for key in (name for name, _ in knobs()):
         if key in run.params:
             params.add_row(key, run.params[key])
-    console.print(params)
+    return params
+
+
+def _metrics_table(run):
+    """The test metrics for all wines and each colour."""
+    from rich.table import Table
 
     metrics = Table(title="held-out test metrics", title_justify="left")
     metrics.add_column("wines")
     for _, label in TEST_METRICS:
         metrics.add_column(label, justify="right")
-    for group in ("all", "red", "white"):
+    for group in ("all", *COLORS):
         suffix = "" if group == "all" else f"_{group}"
         values = [run.metrics.get(f"test_{m}{suffix}") for m, _ in TEST_METRICS]
         if any(v is not None for v in values):
             metrics.add_row(group, *("-" if v is None else f"{v:.4f}" for v in values))
     if "best_epoch" in run.metrics:
         metrics.caption = f"kept epoch {run.metrics['best_epoch']:.0f}"
-    console.print(metrics)
-    print_coverage(console, run.metrics)
+    return metrics
 
+
+def _print_artifacts(console, detail) -> None:
+    """Where the run's plots are, and its artifacts in all (or why they cannot be listed)."""
+    where = artifact_place(detail.run.artifact_uri)
     plots = [(path, size) for path, size in detail.artifacts if path.startswith("plots/")]
-    where = artifact_place(run.artifact_uri)
     if plots:
         console.print("[bold]plots[/bold]", markup=True)
         for path, size in plots:
-            console.print(f"  {where}/{path}  ({size(size)})", markup=False, soft_wrap=True)
+            console.print(f"  {where}/{path}  ({human_size(size)})", markup=False, soft_wrap=True)
     elif not detail.artifacts_unavailable:
         console.print("no plots (a run from before wineq logged them)")
     if detail.artifacts_unavailable:
@@ -260,12 +290,10 @@ def print_detail(detail) -> None:
     else:
         total = sum(size for _, size in detail.artifacts)
         console.print(
-            f"{len(detail.artifacts)} artifacts, {size(total)}, in {where}",
+            f"{len(detail.artifacts)} artifacts, {human_size(total)}, in {where}",
             markup=False,
             soft_wrap=True,
         )
-    if detail.ui_url:
-        console.print(f"MLflow UI: {detail.ui_url}", markup=False, soft_wrap=True)
 
 
 @contextmanager

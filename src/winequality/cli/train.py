@@ -10,6 +10,7 @@ import typer
 
 from winequality.cli import context, render
 from winequality.domain.params import DEFAULTS, TrainParams, knobs, option, read_params_file
+from winequality.schema import COLORS
 
 
 def train(
@@ -68,7 +69,7 @@ def train(
         f"R² {m['test_r2']:.3f}, within 0.5: {m['test_within_0_5']:.1%} "
         f"({result.n_test:,} held-out wines; best epoch {result.best_epoch})"
     )
-    for colour in ("red", "white"):
+    for colour in COLORS:
         if f"test_rmse_{colour}" in m:
             typer.echo(
                 f"  {colour:5s} RMSE {m[f'test_rmse_{colour}']:.4f}, MAE {m[f'test_mae_{colour}']:.4f}"

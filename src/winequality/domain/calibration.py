@@ -15,7 +15,7 @@ The validation wines' residuals divided by their scale are kept, sorted. Then
   the validation wines) holds only approximately here: the same validation wines also
   chose the best epoch, the neighbour blend and the scale's weights, and at prediction
   time the neighbour memory holds them too. How close it comes is measured, not assumed
-  (each run's test metrics, bench/intervals.py);
+  (each run's test metrics, `python -m bench intervals`);
 - P(quality ≥ t) is the share of normalised residuals r for which prediction + r·scale
   reaches t - ½ (scores are whole numbers): a conformal predictive distribution.
 """

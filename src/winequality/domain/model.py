@@ -271,7 +271,36 @@ def fit(
     yt = torch.as_tensor(y_train, dtype=torch.float32)
     xv = torch.as_tensor(x_val, dtype=torch.float32)
     yv = torch.as_tensor(y_val, dtype=torch.float32)
+    model = _new_model(xt, yt, config)
+    optimiser = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    history = History()
+    best_state, best_val = None, math.inf
+    for epoch in range(1, config.epochs + 1):
+        train_loss = _train_epoch(model, optimiser, xt, yt, config, generator)
+        model.eval()
+        with torch.no_grad():
+            val_loss = float(((model(xv) - yv) ** 2).mean()) if len(xv) else math.nan
+        history.train_loss.append(train_loss)
+        history.val_loss.append(val_loss)
+        if len(xv) == 0 or val_loss < best_val:
+            best_val = val_loss
+            history.best_epoch = epoch
+            best_state = {name: t.detach().clone() for name, t in model.state_dict().items()}
+        if on_epoch is not None:
+            on_epoch(epoch, train_loss, val_loss)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    with torch.no_grad():
+        _blend_and_calibrate(model, xt, yt, xv, yv, config)
+    history.blend = float(model.blend)
+    return model, history
 
+
+def _new_model(xt: torch.Tensor, yt: torch.Tensor, config: TrainParams) -> Regressor:
+    """A fresh network whose scaler is fitted on the training split only."""
     model = Regressor(
         xt.shape[1],
         config.hidden,
@@ -282,66 +311,52 @@ def fit(
         config.neighbours,
         config.neighbour_power,
     )
-    # The scaler is fitted on the training split only; constant columns keep std 1.
-    std = xt.std(dim=0)
+    std = xt.std(dim=0)  # constant columns keep std 1
     model.mean.copy_(xt.mean(dim=0))
     model.std.copy_(torch.where(std > 0, std, torch.ones_like(std)))
     model.target_mean.fill_(float(yt.mean()))
+    return model
 
-    optimiser = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
-    history = History()
-    best_state, best_val = None, math.inf
+
+def _train_epoch(model, optimiser, xt, yt, config: TrainParams, generator) -> float:
+    """One pass over the training wines; the mean training loss per wine."""
+    model.train()
     n, k = len(xt), config.members
-    for epoch in range(1, config.epochs + 1):
-        model.train()
-        # each member sees the training wines in its own order
-        order = torch.stack([torch.randperm(n, generator=generator) for _ in range(k)])
-        total = 0.0
-        for start in range(0, n, config.batch_size):
-            idx = order[:, start : start + config.batch_size]
-            optimiser.zero_grad()
-            # the sum over members of each member's MSE: members train independently
-            loss = ((model.forward_members(xt[idx]) - yt[idx]) ** 2).mean(dim=1).sum()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() / k * idx.shape[1]
-        model.eval()
-        with torch.no_grad():
-            val_loss = float(((model(xv) - yv) ** 2).mean()) if len(xv) else math.nan
-        history.train_loss.append(total / n)
-        history.val_loss.append(val_loss)
-        if len(xv) == 0 or val_loss < best_val:
-            best_val = val_loss
-            history.best_epoch = epoch
-            best_state = {name: t.detach().clone() for name, t in model.state_dict().items()}
-        if on_epoch is not None:
-            on_epoch(epoch, total / n, val_loss)
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    with torch.no_grad():
-        if config.neighbours and len(xv):
-            # Choose the blend on the validation wines, remembering only the fitting wines.
-            network = model.forward_members(xv).mean(dim=0)
-            model.remember(xt, yt)
-            neighbours = model.neighbour_mean(xv)
-            # the least-squares blend on the validation wines, kept within [0, 1]
-            gap = (network - neighbours).double()
-            blend = float(gap @ (yv - neighbours).double()) / max(float(gap @ gap), 1e-12)
-            model.blend.fill_(min(max(blend, 0.0), 1.0))
-        if len(xv) >= MIN_CALIBRATION_WINES:
-            # Intervals are calibrated on the validation wines as the blend saw them (their
-            # own scores not remembered), so no wine vouches for itself.
-            predicted, signs = model.forward_with_signs(xv)
-            model.calibrate(
-                fit_calibration(predicted.clamp(0.0, 10.0).numpy(), yv.numpy(), signs.numpy())
-            )
-        if config.neighbours and len(xv):
-            model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))  # then every wine
-    history.blend = float(model.blend)
-    return model, history
+    # each member sees the training wines in its own order
+    order = torch.stack([torch.randperm(n, generator=generator) for _ in range(k)])
+    total = 0.0
+    for start in range(0, n, config.batch_size):
+        idx = order[:, start : start + config.batch_size]
+        optimiser.zero_grad()
+        # the sum over members of each member's MSE: members train independently
+        loss = ((model.forward_members(xt[idx]) - yt[idx]) ** 2).mean(dim=1).sum()
+        loss.backward()
+        optimiser.step()
+        total += loss.item() / k * idx.shape[1]
+    return total / n
+
+
+def _blend_and_calibrate(model: Regressor, xt, yt, xv, yv, config: TrainParams) -> None:
+    """The network/neighbour blend and the intervals, both fitted on the validation wines;
+    then every wine is remembered."""
+    if config.neighbours and len(xv):
+        # Choose the blend on the validation wines, remembering only the fitting wines.
+        network = model.forward_members(xv).mean(dim=0)
+        model.remember(xt, yt)
+        neighbours = model.neighbour_mean(xv)
+        # the least-squares blend on the validation wines, kept within [0, 1]
+        gap = (network - neighbours).double()
+        blend = float(gap @ (yv - neighbours).double()) / max(float(gap @ gap), 1e-12)
+        model.blend.fill_(min(max(blend, 0.0), 1.0))
+    if len(xv) >= MIN_CALIBRATION_WINES:
+        # Intervals are calibrated on the validation wines as the blend saw them (their
+        # own scores not remembered), so no wine vouches for itself.
+        predicted, signs = model.forward_with_signs(xv)
+        model.calibrate(
+            fit_calibration(predicted.clamp(0.0, 10.0).numpy(), yv.numpy(), signs.numpy())
+        )
+    if config.neighbours and len(xv):
+        model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))  # then every wine
 
 
 _ALLOCATOR_TUNED = False
@@ -350,11 +365,11 @@ _ALLOCATOR_TUNED = False
 def _keep_freed_memory() -> None:
     """Let glibc reuse freed blocks instead of unmapping them after every batch.
 
-    A batch's temporaries are a few MB; by default glibc may return them to the OS and
-    page-fault them back in on the next batch, which tripled inference time (10M minor
-    faults per 1M rows, measured by bench/infer_scale.py). Blocks under 64 MB now come
-    from the heap, and up to 128 MB of freed heap stays with the process. A no-op where
-    the C library is not glibc.
+    By default glibc may return a batch's temporaries to the OS and page-fault them back
+    in on the next batch, a cost that outweighs the arithmetic (`python -m bench
+    infer_scale` shows it; the figures are on the docs' performance page). Blocks under
+    64 MB come from the heap, and up to 128 MB of freed heap stays with the process. A
+    no-op where the C library is not glibc.
     """
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:

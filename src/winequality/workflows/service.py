@@ -5,11 +5,11 @@ metadata) and the ModelResolver from settings, once, and hands them to the workf
 call asks for. Every decision lives in the workflow modules, where tests reach it without
 a terminal:
 
-    service/data.py      import the UCI files into data.dvc
-    service/train.py     pull the data, train, score, store the model, record the run
-    service/register.py  check a run and its bytes, register it, move the alias
-    service/infer.py     resolve a model (here or in a child process), predict a file
-    service/runs.py      list the experiment's runs; show one run or version whole
+    workflows/data.py      import the UCI files into data.dvc
+    workflows/train.py     pull the data, train, score, store the model, record the run
+    workflows/register.py  check a run and its bytes, register it, move the alias
+    workflows/infer.py     resolve a model (here or in a child process), predict a file
+    workflows/runs.py      list the experiment's runs; show one run or version whole
 """
 
 from __future__ import annotations
