@@ -102,6 +102,8 @@ def test_a_named_run_is_checked_against_the_bar(registering, make_run, dvc):
     done = registering(0.70, named)  # under the bar: taken, though another run is better
     assert done.run.run_id == named != best
     assert registry(make_run) == {"1": (named, ["champion"])}
+    at_bar = make_run(0.7, md5=dvc.md5)
+    assert registering(0.7, at_bar).run.run_id == at_bar  # at the bar is not above it
 
 
 @pytest.mark.parametrize(
