@@ -1,6 +1,6 @@
-"""The package's shape: no import cycles, DVC and MLflow imported by their adapters only,
-and the README's exit-code table is the one errors.py defines. (The light CLI import and
-the help of every command are tested in tests/unit/cli/test_app.py.)"""
+"""The package's architecture: no import cycles, DVC and MLflow imported by their adapters
+only. (The light CLI import and the help of every command are tested in
+tests/unit/cli/test_app.py; the exit-code table in tests/unit/test_docs.py.)"""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from winequality.errors import EXIT_CODES
-
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "winequality"
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def module_name(path: Path) -> str:
@@ -95,12 +92,3 @@ def test_only_store_imports_dvc_and_only_tracking_imports_mlflow():
             assert path.name == "store.py", path
         if "mlflow" in imports:
             assert path.name in ("tracking.py", "mlflow_model.py"), path
-
-
-def test_the_readme_exit_code_table_is_the_one_the_code_uses():
-    section = README.read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `?(\d+)`? \| (\w+) \|", section, flags=re.MULTILINE)
-    assert {int(code): kind for code, kind in rows} == {
-        0: "success",
-        **{code: cls.__name__ for code, cls in EXIT_CODES.items()},
-    }
