@@ -38,11 +38,13 @@ test: venv  ## every test: the fast layer and the end-to-end ones (real git, DVC
 	$(BIN)/python -m pytest -q
 
 test-fast: venv  ## the unit layer (tests/unit mirrors src/winequality): real stores, in seconds
-	$(BIN)/python -m pytest -q tests/unit tests/fast
+	$(BIN)/python -m pytest -q tests/unit
 
-lint: venv
+lint: venv  ## style, the size of units, the layers (import-linter) and the types (mypy)
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/ruff format --check src tests bench docs
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 check: lint test
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -163,7 +163,9 @@ def load_settings(start: Optional[Path] = None, **overrides: object) -> Settings
     }
     given = {key: value for key, value in given.items() if value is not None}
     try:
-        return Settings(_env_file=home / ".env", project_dir=root, home_dir=home, **given)
+        # pydantic-settings takes `_env_file` and the fields as keywords its stubs do not list
+        settings: Any = Settings
+        return settings(_env_file=home / ".env", project_dir=root, home_dir=home, **given)
     except ValidationError as exc:
         raise ConfigError(_setting_problem(exc, home / ".env", set(given))) from exc
 

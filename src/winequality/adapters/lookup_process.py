@@ -24,7 +24,7 @@ import os
 import subprocess
 import sys
 from dataclasses import asdict
-from typing import Optional
+from typing import IO, Optional, cast
 
 from winequality import errors
 from winequality.errors import IntegrityError, WineqError, first_line
@@ -59,8 +59,9 @@ class ModelLookup:
                 f"could not start the model lookup process ({exc}); is {sys.executable} intact?"
             ) from exc
         try:
-            process.stdin.write(json.dumps(request).encode())
-            process.stdin.close()
+            stdin = cast(IO[bytes], process.stdin)  # stdin=PIPE: always there
+            stdin.write(json.dumps(request).encode())
+            stdin.close()
         except BrokenPipeError:
             pass  # it died at start-up; result() reports its exit code
         return cls(process)

@@ -8,10 +8,9 @@ unit; it needs the tracker (MLflow) and the store (DVC), never the service or th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
-from winequality.errors import ConfigError, IntegrityError, NotFoundError, StoreError, UsageError
+from winequality.errors import IntegrityError, NotFoundError, UsageError
 from winequality.records import ALIAS, ModelSource, RunRecord, VersionRecord
 
 
@@ -56,27 +55,6 @@ def is_model_ref(text: str) -> bool:
     """Whether `text` names a registered version rather than a run: NAME@ALIAS,
     NAME/VERSION, models:/..., or a number of up to 3 digits (run id prefixes have 4+)."""
     return "@" in text or "/" in text or (text.isdigit() and len(text) < 4)
-
-
-def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> bytes:
-    """Exactly the bytes recorded as `md5`, where no registry is asked (MLflow's loader):
-    through the clone around `start` (default: the current folder) if it has them, else
-    from the `remote` the model recorded (`StoredFile.location`)."""
-    from winequality.adapters.dvc import ModelStore
-    from winequality.settings import MODEL_FILE, find_project_root
-
-    try:
-        clone = ModelStore(find_project_root(start or Path.cwd()))
-    except ConfigError:
-        clone = None
-    if clone is not None:
-        try:
-            return clone.fetch(MODEL_FILE, md5)
-        except IntegrityError:
-            raise
-        except StoreError:
-            pass  # not in this clone's cache or remote: the recorded remote has it
-    return ModelStore.for_remote(remote).fetch(MODEL_FILE, md5)
 
 
 class ModelResolver:

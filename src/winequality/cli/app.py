@@ -14,14 +14,16 @@ from winequality.errors import UsageError, WineqError
 
 # typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
 # whichever click typer uses.
-_CLICK_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
 
 
 class ErrorReportingGroup(TyperGroup):
     """Turns every WineqError into `Error: ...` on stderr and the error's exit code, and
     click's usage errors into the same one line with exit code 2."""
 
-    def invoke(self, ctx: typer.Context):
+    def invoke(self, ctx):  # click's Context, of the click copy typer carries
         try:
             return super().invoke(ctx)
         except _CLICK_USAGE_ERROR as exc:

@@ -82,15 +82,15 @@ def infer(
     from winequality.records import InferOptions
 
     wines = sys.stdin.buffer if file == "-" else file if is_remote(file) else Path(file)
-    if output is not None and not is_remote(output):  # an address stays one
-        output = Path(output)
-    on_terminal = output is None and sys.stdout.isatty()
+    # an address stays one
+    target = output if output is None or is_remote(output) else Path(output)
+    on_terminal = target is None and sys.stdout.isatty()
     options = InferOptions(
         model=model,
         run_id=run_id,
         color=color,
-        output=output,
-        stream=None if (output or on_terminal) else sys.stdout,
+        output=target,
+        stream=None if (target or on_terminal) else sys.stdout,
         keep=TABLE_ROWS,
         # a fresh process looks the model up in a child while torch loads; after
         # --interactive, MLflow is loaded here already

@@ -37,18 +37,9 @@ def pick_run(runs) -> str:
 
 def pick_version(service) -> str:
     """A registered version picked from a table: a number, NAME/VERSION or NAME@ALIAS."""
-    from rich.table import Table
-
     versions = service.model_choices()
     if not versions:
         raise WineqError("no registered versions yet; run `wineq register` first")
-    table = Table(title=f"registered versions of {versions[0].name}")
-    for column in ("version", "aliases", "run", "model md5"):
-        table.add_column(column)
-    for v in versions:
-        table.add_row(
-            v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
-        )
-    render.new_console(stderr=True).print(table)
+    render.new_console(stderr=True).print(render.versions_table(versions))
     chosen = ask(f"Version (number, NAME/VERSION or NAME@ALIAS) [{versions[0].version}]")
     return chosen or versions[0].version

@@ -54,7 +54,9 @@ def runs_table(runs, title: str, numbered: bool = False):
         for number, r in enumerate(runs, start=1)
     ]
     table = Table(title=title)
-    names = ("run", "start (UTC)", "status", "epochs", "rmse", "mae", "in 80%", "registered")
+    names: tuple[str, ...] = (
+        "run", "start (UTC)", "status", "epochs", "rmse", "mae", "in 80%", "registered"
+    )  # fmt: skip
     if numbered:
         names = ("#", *names)
     for i, column in enumerate(names):
@@ -297,6 +299,36 @@ def _print_artifacts(console, detail) -> None:
 
 
 @contextmanager
+def epoch_progress(epochs: int) -> Iterator[Callable[[int, float, float], None]]:
+    """A bar of the epochs trained and their losses, on a terminal; the callback that moves
+    it, given (epoch, training loss, validation loss) after each epoch."""
+    from rich.progress import MofNCompleteColumn, TextColumn
+
+    bar = None
+    console = new_console(stderr=True)
+    if console.is_terminal:
+        bar = progress(
+            console,
+            "training",
+            MofNCompleteColumn(),
+            TextColumn("epochs  train {task.fields[train]:.4f}  val {task.fields[val]:.4f}"),
+        )
+        task = bar.add_task("train", total=epochs, train=float("nan"), val=float("nan"))
+
+    def on_epoch(epoch: int, train_loss: float, val_loss: float) -> None:
+        if bar is not None:
+            if epoch == 1:
+                bar.start()  # only once data and tracking are ready
+            bar.update(task, completed=epoch, train=train_loss, val=val_loss)
+
+    try:
+        yield on_epoch
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+@contextmanager
 def file_progress(wines) -> Iterator[Callable[[int, int], None]]:
     """A bar of the bytes of a local file read so far, on a terminal; the callback that moves
     it, given (rows, bytes read) after each chunk."""
@@ -364,3 +396,17 @@ def print_inference(result) -> None:
             f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
             err=True,
         )
+
+
+def versions_table(versions):
+    """Registered versions to pick from: number, aliases, run, model md5."""
+    from rich.table import Table
+
+    table = Table(title=f"registered versions of {versions[0].name}")
+    for column in ("version", "aliases", "run", "model md5"):
+        table.add_column(column)
+    for v in versions:
+        table.add_row(
+            v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
+        )
+    return table

@@ -24,8 +24,6 @@ def train(
 
     Example: wineq train --epochs 50 --seed 1
     """
-    from rich.progress import MofNCompleteColumn, TextColumn
-
     base = None
     if params_file:  # checked as the file's values, so an error names the file's line
         base = TrainParams.from_text(
@@ -34,32 +32,12 @@ def train(
     given = {  # options given on the command line win over the file
         name: str(value)
         for name, value in values.items()
-        if base is None or ctx.get_parameter_source(name).name != "DEFAULT"
+        if base is None or getattr(ctx.get_parameter_source(name), "name", None) != "DEFAULT"
     }
     params = TrainParams.from_text(given, base)
     service = context.service()
-    console = render.new_console(stderr=True)
-    progress = None
-    if console.is_terminal:
-        progress = render.progress(
-            console,
-            "training",
-            MofNCompleteColumn(),
-            TextColumn("epochs  train {task.fields[train]:.4f}  val {task.fields[val]:.4f}"),
-        )
-        task = progress.add_task("train", total=params.epochs, train=float("nan"), val=float("nan"))
-
-    def on_epoch(epoch: int, train_loss: float, val_loss: float) -> None:
-        if progress is not None:
-            if epoch == 1:
-                progress.start()  # only once data and tracking are ready
-            progress.update(task, completed=epoch, train=train_loss, val=val_loss)
-
-    try:
+    with render.epoch_progress(params.epochs) as on_epoch:
         result = service.train(params, on_epoch, report_dir=report)
-    finally:
-        if progress is not None:
-            progress.stop()
     if as_json:
         context.print_json(result.as_dict())
         return

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -222,7 +223,9 @@ def evaluate(
     return metrics
 
 
-def coverage_rows(metrics: dict[str, float]) -> list[tuple[str, str, dict[int, float]]]:
+def coverage_rows(
+    metrics: dict[str, float],
+) -> list[tuple[str, str, dict[int, Optional[float]]]]:
     """(label, metric suffix, {level %: coverage}) per group of test wines that had any."""
     rows = []
     for suffix, label in GROUPS.items():

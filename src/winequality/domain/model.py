@@ -69,6 +69,17 @@ class Regressor(nn.Module):
     eight members cost about as much wall time as one.
     """
 
+    # buffers: they travel in the model file with the weights
+    mean: torch.Tensor
+    std: torch.Tensor
+    target_mean: torch.Tensor
+    memory_x: torch.Tensor
+    memory_y: torch.Tensor
+    blend: torch.Tensor
+    calib_weights: torch.Tensor
+    calib_residuals: torch.Tensor
+    calib_floor: torch.Tensor
+
     def __init__(
         self,
         n_inputs: int,

@@ -425,7 +425,7 @@ def write_stage_files(e: Evaluation, folder: Path) -> list[Path]:
     """
     plots = folder / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    metrics = {  # a metric that does not exist (r2 of wines all of one score) is null
+    metrics: dict[str, object] = {  # a metric that does not exist (r2 of one score) is null
         k: int(v) if k == "best_epoch" else round(float(v), 6) if math.isfinite(v) else None
         for k, v in sorted(e.metrics.items())
     }

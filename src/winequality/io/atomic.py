@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, TextIO, Union
+from typing import BinaryIO, TextIO, Union, cast
 
 from winequality.errors import DataError
 
@@ -83,4 +83,4 @@ def binary_sink(stream: Union[TextIO, BinaryIO]) -> Union[BinaryIO, _TextSink]:
     if isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
         return stream  # already binary
     stream.flush()  # anything written as text so far goes out first
-    return getattr(stream, "buffer", None) or _TextSink(stream)
+    return getattr(stream, "buffer", None) or _TextSink(cast(TextIO, stream))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Optional, Union
+from typing import Any, BinaryIO, Optional, Union
 
 from winequality.errors import DataError, UsageError, first_line
 from winequality.io.atomic import OutputError, atomic_file, why_not_written
@@ -34,7 +34,7 @@ _MAGIC = {
     b"\x28\xb5\x2f\xfd": "zstd",
 }
 
-S3Opener = Callable[[str], object]
+S3Opener = Callable[[str], Any]  # an fsspec filesystem for the address
 """s3://bucket/key → an fsspec filesystem holding the credentials to reach it."""
 
 
@@ -54,7 +54,7 @@ def split_compression(name: str) -> tuple[str, Optional[str]]:
 class _Prefixed(io.RawIOBase):
     """A stream whose first bytes were already read to look at: they are served again."""
 
-    def __init__(self, head: bytes, rest: BinaryIO):
+    def __init__(self, head: bytes, rest: Union[BinaryIO, io.RawIOBase]):
         self.head, self.rest = head, rest
 
     def readable(self) -> bool:
@@ -152,6 +152,7 @@ class _Guarded:
 
 
 def _decompressed(raw: BinaryIO, kind: str, name: str):
+    stream: io.BufferedIOBase
     if kind == "gzip":
         import gzip
 
@@ -183,7 +184,7 @@ class Source:
 
     name: str
     """How messages name it: the path, the address, or <stdin>."""
-    handle: object
+    handle: Any
     """A binary stream of the (decompressed) content: read, readline, readlines, peek."""
     compression: Optional[str] = None
     size: Optional[int] = None
@@ -453,7 +454,7 @@ def _compressor(handle: BinaryIO, kind: str):
 
 
 @contextmanager
-def _s3_sink(url: str, s3: Optional[S3Opener]) -> Iterator[BinaryIO]:
+def _s3_sink(url: str, s3: Optional[S3Opener]) -> Iterator[Any]:
     """An S3 object written in parts; it appears only when complete (S3's multipart upload
     is atomic), and an interrupted upload is aborted."""
     if s3 is None:

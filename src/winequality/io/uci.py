@@ -84,7 +84,7 @@ def build_csv(raw: dict[str, bytes]) -> bytes:
     the inputs, so the md5 committed in data.dvc stays valid on every machine.
     """
     header = None
-    lines = []
+    lines: list[str] = []
     for color, content in raw.items():
         text = content.decode("ascii").replace("\r\n", "\n")
         rows = [row for row in text.split("\n") if row.strip()]

@@ -126,6 +126,9 @@ def check_values(
     where: Optional[Callable[[int, str], str]] = None,
     decimal_hint: bool = False,
 ) -> pd.DataFrame:
+    """`frame` with its features (and quality) as finite numbers within what a wine can
+    measure, and its colour column checked; the first bad value is a DataError naming its
+    file, row and column (`where` adds a cell's address)."""
     for column in FEATURES + ([TARGET] if TARGET in frame else []):
         values = frame[column]
         if values.dtype.kind == "b":  # TRUE in a workbook or Parquet is no measurement
@@ -159,15 +162,27 @@ def check_values(
                 "check the file's units and columns"
             )
             raise _bad_value(name, frame, column, huge, first_row, why, where)
-    if COLOR in frame:
-        colours = frame[COLOR].astype(str).str.strip().str.lower()
-        bad = ~colours.isin(COLORS).to_numpy()
-        if bad.any():
-            raise _bad_value(name, frame, COLOR, bad, first_row, "; use red or white", where)
-        frame[COLOR] = colours
-    else:
-        frame[COLOR] = color
+    _check_colours(name, frame, first_row, color, where)
     return frame
+
+
+def _check_colours(
+    name: str,
+    frame: pd.DataFrame,
+    first_row: int,
+    color: Optional[str],
+    where: Optional[Callable[[int, str], str]],
+) -> None:
+    """The colour column, read as red or white whatever its case; `color` where it has none."""
+    if COLOR not in frame:
+        frame[COLOR] = color
+        return
+    colours = frame[COLOR].astype(str).str.strip().str.lower()
+    bad = ~colours.isin(COLORS).to_numpy()
+    if bad.any():
+        why = f"; use {' or '.join(COLORS)}"
+        raise _bad_value(name, frame, COLOR, bad, first_row, why, where)
+    frame[COLOR] = colours
 
 
 def validated_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Optional, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Optional, Union
 
 from winequality.errors import DataError, UsageError
 from winequality.io.locations import Source, open_source
@@ -111,7 +111,7 @@ class WineChunk:
     original: Optional[pd.DataFrame] = None
     """The rows as the input has them: its column names and order; pass-through columns as
     they came (a CSV's as text)."""
-    rows: object = None
+    rows: Any = None
     """The rows in the input format's own form (a Parquet record batch, Excel rows)."""
 
     def as_input(self) -> pd.DataFrame:
@@ -176,7 +176,7 @@ def read_wine_chunks(
         # progress in the file's own bytes: a compressed file's count as they are read
         compressed = wines.source.compression is not None
         yield WineChunk(
-            checked, header, lines, wines.source.position if compressed else offset, frame
+            checked, header, lines, (wines.source.position or 0) if compressed else offset, frame
         )
         first_row += len(lines)
     wines.source.ensure_unchanged()

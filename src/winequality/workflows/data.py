@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from winequality.records import StoredFile
+from winequality.workflows.ports import Store
 
 
-def import_data(store, source: str, files=None) -> tuple[StoredFile, int]:
+def import_data(store: Store, source: str, files=None) -> tuple[StoredFile, int]:
     """Verify the UCI files at `source`, build the combined CSV, `dvc add` and push it.
 
     Returns what DVC stored (its `changed` says whether data.dvc changed) and the number

@@ -10,9 +10,10 @@ from typing import Optional
 from winequality.domain import report
 from winequality.errors import QualityBarError, StoreError, UsageError
 from winequality.records import LINEAGE_KEYS, RMSE, TAG_PREFIX, Registration, RunRecord
+from winequality.workflows.ports import Resolver, Store, Tracker
 
 
-def _checked_run(resolver, run_id: str, bar: float) -> RunRecord:
+def _checked_run(resolver: Resolver, run_id: str, bar: float) -> RunRecord:
     run = resolver.find_run(run_id)
     if run.process_gone:
         raise QualityBarError(
@@ -39,7 +40,7 @@ def _checked_run(resolver, run_id: str, bar: float) -> RunRecord:
     return run
 
 
-def _best_run(tracker, bar: float) -> RunRecord:
+def _best_run(tracker: Tracker, bar: float) -> RunRecord:
     run = tracker.best_run(bar)
     if run is None:
         best = tracker.best_run()
@@ -55,7 +56,11 @@ def _best_run(tracker, bar: float) -> RunRecord:
 
 
 def register(
-    tracker, store, resolver, max_rmse: float, run_id: Optional[str] = None
+    tracker: Tracker,
+    store: Store,
+    resolver: Resolver,
+    max_rmse: float,
+    run_id: Optional[str] = None,
 ) -> Registration:
     """Register the best finished run at or below `max_rmse` (or the run named) as champion.
 

@@ -8,10 +8,11 @@ from typing import Optional
 
 from winequality.adapters.models import is_model_ref
 from winequality.errors import AccessDenied, NotFoundError, UsageError, WineqError
-from winequality.records import RMSE, RunDetail, RunsPage, RunSummary
+from winequality.records import RMSE, RunDetail, RunRecord, RunsPage, RunSummary, VersionRecord
+from winequality.workflows.ports import Resolver, Tracker
 
 
-def _labels(tracker) -> tuple[dict[str, list[str]], Optional[str]]:
+def _labels(tracker: Tracker) -> tuple[dict[str, list[str]], Optional[str]]:
     """run id -> the versions registered from it, as `v3@champion`; and why they are not
     shown when the server does not let this user read the registry (a trainer may not)."""
     registered: dict[str, list[str]] = {}
@@ -29,7 +30,7 @@ def _is_run_prefix(target: str) -> bool:
     return len(target) >= 4 and all(c in "0123456789abcdef" for c in target.lower())
 
 
-def show(tracker, resolver, target=None) -> RunDetail:
+def show(tracker: Tracker, resolver: Resolver, target: Optional[str] = None) -> RunDetail:
     """One run whole, by run id (or prefix), run name (a DVC experiment's), or registered
     version: NAME@ALIAS, NAME/VERSION, a version number, the model's name (its champion);
     default: the champion."""
@@ -38,9 +39,7 @@ def show(tracker, resolver, target=None) -> RunDetail:
         version = resolver.version(
             None if target == tracker.model_name else target, hint="see `wineq runs`"
         )
-        if not version.run_id:
-            raise NotFoundError(f"{version.label} names no run; it was not made by wineq")
-        run = tracker.get_run(version.run_id)
+        run = _run_of(tracker, version)
     elif _is_run_prefix(target):
         try:
             run = resolver.find_run(target)
@@ -48,7 +47,7 @@ def show(tracker, resolver, target=None) -> RunDetail:
             if not target.isdigit():
                 raise
             version = resolver.version(target, hint="see `wineq runs`")  # 4+ digits
-            run = tracker.get_run(version.run_id)
+            run = _run_of(tracker, version)
     else:
         run = _run_named(tracker, target)
     try:
@@ -65,7 +64,14 @@ def show(tracker, resolver, target=None) -> RunDetail:
     )
 
 
-def _run_named(tracker, name: str):
+def _run_of(tracker: Tracker, version: VersionRecord) -> RunRecord:
+    """The run a registered version was made from."""
+    if not version.run_id:
+        raise NotFoundError(f"{version.label} names no run; it was not made by wineq")
+    return tracker.get_run(version.run_id)
+
+
+def _run_named(tracker: Tracker, name: str):
     """The newest run called `name` (DVC names a run after its experiment)."""
     if "'" in name or "\\" in name:
         raise UsageError(f"{name!r} is neither a run id nor a run name")
@@ -78,7 +84,7 @@ def _run_named(tracker, name: str):
     return runs[0]
 
 
-def list_runs(tracker, limit: int = 20, page: int = 1) -> RunsPage:
+def list_runs(tracker: Tracker, limit: int = 20, page: int = 1) -> RunsPage:
     """A page of the experiment's runs, newest first, with the versions registered from them."""
     if limit < 1:
         raise UsageError(f"--limit {limit}: must be at least 1")
@@ -118,7 +124,7 @@ GONE_NOTE = (
 )
 
 
-def close_gone(tracker) -> list[str]:
+def close_gone(tracker: Tracker) -> list[str]:
     """End as FAILED every RUNNING run whose training process has ended on this machine;
     their ids. Runs started elsewhere, or still training, are left alone."""
     from winequality.records import TAG_PREFIX

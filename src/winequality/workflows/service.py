@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO, Optional, Union
+from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 
 from winequality.domain.params import TrainParams
 from winequality.records import (
@@ -33,6 +33,11 @@ from winequality.records import (
 )
 from winequality.settings import Settings
 
+if TYPE_CHECKING:  # built on first use: MLflow and DVC load only when a workflow needs them
+    from winequality.adapters.dvc import ModelStore
+    from winequality.adapters.mlflow import ExperimentTracker
+    from winequality.adapters.models import ModelResolver
+
 
 class WineService:
     """The workflows, built from settings. Example: `WineService(load_settings()).list_runs()`."""
@@ -41,19 +46,19 @@ class WineService:
         self.settings = settings
 
     @cached_property
-    def store(self):
+    def store(self) -> ModelStore:
         from winequality.adapters.dvc import ModelStore
 
         return ModelStore.from_settings(self.settings)
 
     @cached_property
-    def tracker(self):
+    def tracker(self) -> ExperimentTracker:
         from winequality.adapters.mlflow import ExperimentTracker
 
         return ExperimentTracker.from_settings(self.settings)
 
     @cached_property
-    def resolver(self):
+    def resolver(self) -> ModelResolver:
         from winequality.adapters.models import ModelResolver
 
         return ModelResolver(

@@ -16,6 +16,7 @@ from winequality.processes import process_tag
 from winequality.records import TAG_PREFIX, StoredFile, TrainResult
 from winequality.schema import COLOR, COLORS, P_PREMIUM, PREDICTION, QUALITY_HIGH, QUALITY_LOW
 from winequality.settings import DATA_FILE, MODEL_FILE, Settings
+from winequality.workflows.ports import Store, Tracker
 
 # What DVC's experiments change in a work tree without changing the code: the params
 # (each run logs them), DVC's lock file and the stage's reports. They do not make it dirty.
@@ -66,7 +67,11 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 # What a deployment machine installs to load a run's MLflow Model (wineq's own code
@@ -154,7 +159,7 @@ class _Wines:
     test: Any
 
 
-def _load_wines(settings: Settings, store, params: TrainParams) -> _Wines:
+def _load_wines(settings: Settings, store: Store, params: TrainParams) -> _Wines:
     """The data of data.dvc (pulled when needed), its inputs and its grouped split."""
     import numpy as np
 
@@ -208,7 +213,9 @@ def _run_tags(settings: Settings, commit: str, dirty: bool, data_md5: str) -> di
     return tags
 
 
-def _log_dataset(tracker, run_id: str, settings: Settings, wines: _Wines, logged: dict) -> None:
+def _log_dataset(
+    tracker: Tracker, run_id: str, settings: Settings, wines: _Wines, logged: dict
+) -> None:
     data = wines.stored
     tracker.log_dataset(
         run_id,
@@ -327,7 +334,9 @@ def _evaluation(run_id: str, params: TrainParams, scored: _Scored, lineage: dict
     )
 
 
-def _store_model(store, tracker, run_id: str, params: TrainParams, net, wines: _Wines):
+def _store_model(
+    store: Store, tracker: Tracker, run_id: str, params: TrainParams, net, wines: _Wines
+):
     """The model's bytes stored and pushed, its pointer and MLflow Model logged; what the
     run records of it."""
     from winequality.domain import model as nn_model
@@ -362,7 +371,14 @@ def _store_model(store, tracker, run_id: str, params: TrainParams, net, wines: _
 
 
 def _record(
-    store, tracker, run_id: str, params: TrainParams, scored: _Scored, wines, plots_dir, lineage
+    store: Store,
+    tracker: Tracker,
+    run_id: str,
+    params: TrainParams,
+    scored: _Scored,
+    wines: _Wines,
+    plots_dir: Path,
+    lineage: dict[str, str],
 ):
     """Everything after training: metrics, plots, the stored model, the report."""
     from winequality.domain import report
@@ -384,8 +400,8 @@ def _record(
 
 def train(
     settings: Settings,
-    store,
-    tracker,
+    store: Store,
+    tracker: Tracker,
     params: TrainParams,
     on_epoch: Optional[Callable[[int, float, float], None]] = None,
     report_dir: Optional[Path] = None,

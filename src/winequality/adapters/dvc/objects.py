@@ -146,7 +146,7 @@ class ModelObjects:
             # word (and from a folder remote, the object too), so afterwards nobody can tell
             # "never pushed" from "damaged".
             there = bool(odb.exists(md5))
-            result = repo.cloud.pull([md5_info(md5)], remote=name) if there else None
+            failed = there and bool(repo.cloud.pull([md5_info(md5)], remote=name).failed)
         except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
             raise StoreError(
                 f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: {first_line(exc)}"
@@ -157,7 +157,7 @@ class ModelObjects:
                 f"{name!r}; it was never pushed, or the remote is not the one it was "
                 "pushed to"
             )
-        if result.failed or not repo.cache.local.exists(md5):
+        if failed or not repo.cache.local.exists(md5):
             raise IntegrityError(self._damaged_remote(repo, path, md5))
 
     @staticmethod

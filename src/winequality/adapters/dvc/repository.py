@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, cast
 
 from winequality.errors import StoreError, first_line
 from winequality.records import without_credentials
@@ -64,7 +64,7 @@ class Repository:
         self.lock_timeout = lock_timeout
 
     @contextmanager
-    def open(self) -> Iterator[object]:
+    def open(self) -> Iterator[Any]:
         """The DVC repository, held by this process alone.
 
         DVC's own lock fails at once when another process holds it; wineq processes
@@ -107,7 +107,7 @@ class Repository:
         """The remote in use as messages name it."""
         return self.default_remote(repo) or "(default)"
 
-    def remote(self, repo) -> tuple[str, object]:
+    def remote(self, repo) -> tuple[str, Any]:
         """Name and object database of the remote in use, or a StoreError saying how to add one."""
         from dvc.config import NoRemoteError
         from dvc.exceptions import DvcException
@@ -121,7 +121,8 @@ class Repository:
             ) from exc
         except DvcException as exc:
             raise StoreError(f"DVC remote {self.remote_name or '(default)'}: {exc}") from exc
-        name = self.default_remote(repo)
+        # a name: without one DVC refused above (NoRemoteError)
+        name = cast(str, self.default_remote(repo))
         return name, odb
 
     @staticmethod

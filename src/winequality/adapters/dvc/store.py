@@ -21,6 +21,7 @@ from typing import Optional
 from winequality.adapters.dvc.dataset import Dataset
 from winequality.adapters.dvc.objects import ModelObjects
 from winequality.adapters.dvc.repository import Repository
+from winequality.errors import ConfigError, IntegrityError, StoreError
 from winequality.records import StoredFile
 
 
@@ -84,3 +85,23 @@ class ModelStore:
 
     def fetch(self, path: str, md5: str) -> bytes:
         return self.objects.fetch(path, md5)
+
+
+def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> bytes:
+    """Exactly the bytes recorded as `md5`, where no registry is asked (MLflow's loader):
+    through the clone around `start` (default: the current folder) if it has them, else
+    from the `remote` the model recorded (`StoredFile.location`)."""
+    from winequality.settings import MODEL_FILE, find_project_root
+
+    try:
+        clone = ModelStore(find_project_root(start or Path.cwd()))
+    except ConfigError:
+        clone = None
+    if clone is not None:
+        try:
+            return clone.fetch(MODEL_FILE, md5)
+        except IntegrityError:
+            raise
+        except StoreError:
+            pass  # not in this clone's cache or remote: the recorded remote has it
+    return ModelStore.for_remote(remote).fetch(MODEL_FILE, md5)

@@ -176,6 +176,7 @@ class Connection:
         try:
             yield
         finally:
-            mlflow.set_tracking_uri(None)  # "not set", so no later call is pinned to this store
+            # None is "not set" (MLflow's own helpers pass it), so no later call is pinned here
+            mlflow.set_tracking_uri(None)  # type: ignore[arg-type]
             if variable is not None:
                 os.environ["MLFLOW_TRACKING_URI"] = variable

@@ -60,8 +60,10 @@ def _known_revision(text: str) -> bool:
     import mlflow.store.db_migrations as migrations
 
     found = re.search(r"found version (\w+)", text)
+    if found is None:
+        return False
     versions = Path(migrations.__file__).parent / "versions"
-    return bool(found) and any(versions.glob(f"{found.group(1)}_*.py"))
+    return any(versions.glob(f"{found.group(1)}_*.py"))
 
 
 def _sqlite_reason(text: str) -> str:

@@ -34,11 +34,13 @@ def signature(intervals: bool):
         UNCERTAINTY,
     )
 
+    inputs: list = [ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]
+    outputs: list = [
+        ColSpec("double", c) for c in (PREDICTION, *(UNCERTAINTY if intervals else ()))
+    ]
     return ModelSignature(
-        inputs=Schema([ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]),
-        outputs=Schema(
-            [ColSpec("double", c) for c in (PREDICTION, *(UNCERTAINTY if intervals else ()))]
-        ),
+        inputs=Schema(inputs),
+        outputs=Schema(outputs),
         params=ParamSchema(
             [
                 ParamSpec("interval", "double", DEFAULT_INTERVAL),

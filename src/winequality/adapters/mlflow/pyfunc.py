@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import mlflow.pyfunc
+from mlflow.pyfunc import PythonModel
 
 POINTER = "pointer"
 REMOTE = "dvc_remote"
@@ -33,7 +33,7 @@ def read_pointer(text: str) -> dict:
     return {"path": out["path"], "md5": out["md5"], "size": int(out.get("size", -1))}
 
 
-class WineQualityModel(mlflow.pyfunc.PythonModel):
+class WineQualityModel(PythonModel):
     """Predicted quality for a frame of wines (UCI column names, a `color` column), with
     each wine's interval and chance of a premium score.
 
@@ -46,7 +46,7 @@ class WineQualityModel(mlflow.pyfunc.PythonModel):
     _skip_type_hint_validation = True
 
     def load_context(self, context) -> None:
-        from winequality.adapters.models import fetch_recorded
+        from winequality.adapters.dvc import fetch_recorded
         from winequality.domain import model as nn_model
 
         pointer = read_pointer(Path(context.artifacts[POINTER]).read_text())

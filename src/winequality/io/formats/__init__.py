@@ -38,6 +38,10 @@ class Reader(Protocol):
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> Reader: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 def checked_format(fmt: Optional[str], flag: str = "--format") -> Optional[str]:
     if fmt is None:

@@ -5,7 +5,7 @@ prediction columns, one row group per chunk."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Optional
+from typing import Any, Optional
 
 from winequality.errors import DataError, first_line
 from winequality.io.formats.base import OpenFile
@@ -94,7 +94,7 @@ class ParquetWriter:
 
     def __init__(self, sink, reader, columns: tuple[str, ...]):
         self.sink, self.reader, self.columns = sink, reader, columns
-        self.writer = None
+        self.writer: Any = None  # made with the first chunk's schema
 
     def _table(self, chunk, found):
         import pyarrow as pa
