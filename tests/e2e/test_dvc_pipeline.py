@@ -153,7 +153,7 @@ def test_a_parallel_queue_loses_no_run_and_each_model_is_usable(pipeline, cli, r
 def test_a_code_change_makes_dvc_train_again(pipeline):
     run(["dvc", "repro"], pipeline)
     assert "up to date" in run(["dvc", "status"], pipeline).lower()
-    code = pipeline / "src" / "winequality" / "model.py"
+    code = pipeline / "src" / "winequality" / "domain" / "model.py"
     code.write_text(code.read_text() + "\n# a change\n")
     status = run(["dvc", "status"], pipeline)
     assert "train:" in status and "src/winequality" in status
