@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from tests.support.project import HEADER, enter, run, synthetic_wines
+from tests.support.workbooks import with_formula_error
 
 from winequality.records import InferOptions
 from winequality.schema import FEATURES
@@ -408,22 +409,6 @@ def test_excel_in_and_out_with_a_title_row_above_the_header(lab, cli, reference)
     same_predictions(pd.read_csv(lab / "x.csv"), reference)
 
 
-def _with_formula_error(path: Path, cell: str) -> None:
-    """Make `cell` as Excel saves a formula that failed: the formula and its cached error."""
-    with zipfile.ZipFile(path) as book:
-        parts = {name: book.read(name) for name in book.namelist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    xml = parts[sheet].decode()
-    start = xml.index(f'<c r="{cell}"')
-    end = xml.index("</c>", start) + 4
-    parts[sheet] = (
-        xml[:start] + f'<c r="{cell}" t="e"><f>1/0</f><v>#DIV/0!</v></c>' + xml[end:]
-    ).encode()
-    with zipfile.ZipFile(path, "w") as book:
-        for name, data in parts.items():
-            book.writestr(name, data)
-
-
 def test_excel_errors_are_one_line(lab, cli):
     import openpyxl
     from msoffcrypto.format.ooxml import OOXMLFile
@@ -431,7 +416,7 @@ def test_excel_errors_are_one_line(lab, cli):
     frame = wines_frame()
     source = workbook(lab / "lab.xlsx", frame, title=False)
     column = openpyxl.utils.get_column_letter(frame.columns.get_loc("alcohol") + 1)
-    _with_formula_error(source, f"{column}5")
+    with_formula_error(source, f"{column}5")
     line = one_line_error(cli("infer", source, "--output", lab / "out.xlsx"))
     assert line == (
         f"Error: {source}, sheet 'Results': column 'alcohol', row 4 (cell {column}5) has "

@@ -4,11 +4,10 @@ cell named by its letter and row."""
 
 from __future__ import annotations
 
-import zipfile
-
 import openpyxl
 import pytest
 
+from tests.support.workbooks import with_formula_error
 from winequality.errors import DataError
 from winequality.io.formats import open_input
 from winequality.schema import FEATURES
@@ -85,25 +84,9 @@ def test_a_text_value_in_a_feature_names_its_row_and_cell(tmp_path):
     )
 
 
-def _with_formula_error(path, cell: str) -> None:
-    """Make `cell` as Excel saves a formula that failed: the formula and its cached error."""
-    with zipfile.ZipFile(path) as book:
-        parts = {name: book.read(name) for name in book.namelist()}
-    sheet = "xl/worksheets/sheet1.xml"
-    xml = parts[sheet].decode()
-    start = xml.index(f'<c r="{cell}"')
-    end = xml.index("</c>", start) + 4
-    parts[sheet] = (
-        xml[:start] + f'<c r="{cell}" t="e"><f>1/0</f><v>#DIV/0!</v></c>' + xml[end:]
-    ).encode()
-    with zipfile.ZipFile(path, "w") as book:
-        for name, data in parts.items():
-            book.writestr(name, data)
-
-
 def test_a_formula_error_in_a_cell_says_to_fix_the_formula(tmp_path):
     path = workbook(tmp_path / "error.xlsx", title=False)
-    _with_formula_error(path, f"{ALCOHOL}5")
+    with_formula_error(path, f"{ALCOHOL}5")
     with pytest.raises(DataError) as bad:
         read(path)
     assert str(bad.value) == (
