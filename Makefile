@@ -64,7 +64,7 @@ bench-serving: venv  ## a registered version behind `mlflow models serve` agains
 	$(BIN)/python -m bench serving "$(UCI)"
 
 screenshots: venv  ## re-make docs/img from a real run (Chromium, npm, the UCI files)
-	$(BIN)/python docs/screenshots.py --uci "$(UCI)"
+	$(BIN)/python -m docs.screenshots --uci "$(UCI)"  # from the root: it uses tests.support
 
 bench-quality: venv  ## wineq's model against the paper and scikit-learn, same folds
 	$(BIN)/python -m bench quality "$(UCI)"

@@ -25,7 +25,7 @@ repository), and wineq, DVC and MLflow installed in the Python that runs this sc
 Takes about 2.5 minutes on two idle cores, most of it the two trainings (fewer --epochs is
 faster).
 
-    python docs/screenshots.py [--uci PATH] [--out docs/img] [--epochs N] [--keep]
+    python -m docs.screenshots [--uci PATH] [--out docs/img] [--epochs N] [--keep]
                                [--workdir DIR] [--project DIR] [--chromium PATH]
 """
 
@@ -38,14 +38,13 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+from tests.support.servers import mlflow_server as start_mlflow_server
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -162,12 +161,6 @@ def build_project(args: argparse.Namespace, work: Path, env: dict[str, str]) -> 
     return project
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def stop(process: subprocess.Popen) -> None:
     """Stop a process started in its own session, and everything it started."""
     if process.poll() is None:
@@ -182,37 +175,15 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def mlflow_server(project: Path, work: Path, env: dict[str, str]):
-    """`mlflow server` on the project's store; yields its base URL, stops it on leaving."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (work / "mlflow-server.log").open("w")
-    cmd = ["mlflow", "server", "--host", "127.0.0.1", "--port", str(port)]
-    cmd += ["--backend-store-uri", f"sqlite:///{project / 'mlflow.db'}", "--workers", "1"]
-    process = subprocess.Popen(
-        cmd,
-        cwd=project,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
+def mlflow_server(project: Path, work: Path):
+    """`mlflow server` on the project's store, started as the tests start it; yields its
+    base URL, stops it on leaving."""
+    server = start_mlflow_server(work, f"sqlite:///{project / 'mlflow.db'}")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise Failure(f"mlflow server did not start; see {log.name}")
-            time.sleep(0.5)
-        say(f"mlflow server at {url}")
-        yield url
+        say(f"mlflow server at {server.url}")
+        yield server.url
     finally:
-        stop(process)
-        log.close()
+        server.stop()
 
 
 class Browser:
@@ -497,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         page = dvc_plots(project, work, scripts, env)
         ids = mlflow_ids(project, "wine-quality")
         args.out.mkdir(parents=True, exist_ok=True)
-        with mlflow_server(project, work, env) as base:
+        with mlflow_server(project, work) as base:
             say("screenshots")
             browser = Browser(chromium, Path(tempfile.mkdtemp(prefix="chromium-", dir=work)))
             try:
