@@ -69,13 +69,14 @@ class ModelLookup:
     def result(self):
         """(ModelSource, bytes) once the child is done; its WineqError is raised here."""
         process = self._process
+        stdout = cast(IO[bytes], process.stdout)  # stdout=PIPE: always there
         try:
-            answer = json.loads(process.stdout.readline())
+            answer = json.loads(stdout.readline())
         except ValueError:  # nothing, or not the answer: the child failed before answering
             answer = None
         if not isinstance(answer, dict):
             answer = None
-        content = process.stdout.read(answer["size"]) if answer and "size" in answer else b""
+        content = stdout.read(answer["size"]) if answer and "size" in answer else b""
         code = process.wait()
         if answer is None or (code != 0 and "error" not in answer):
             raise WineqError(

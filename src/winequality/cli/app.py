@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -14,9 +15,7 @@ from winequality.errors import UsageError, WineqError
 
 # typer 0.28 carries its own copy of click; its usage errors are the bases of BadParameter,
 # whichever click typer uses.
-_CLICK_USAGE_ERROR: type[Exception] = next(
-    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
-)
+_CLICK_USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class ErrorReportingGroup(TyperGroup):
