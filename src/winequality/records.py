@@ -133,6 +133,8 @@ class TrainResult:
     n_train: int
     n_test: int
     best_epoch: int
+    data_pushed_to: Optional[str] = None
+    """The DVC remote the run's data version was pushed to first (only this clone had it)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,6 +201,47 @@ class InferOptions:
     decimal: Optional[str] = None
     sheet: Optional[str] = None
     output_format: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class AddOptions:
+    """What `wineq data add` takes besides the files; every field has the command's default."""
+
+    color: Optional[str] = None
+    """red or white, for files without a colour column."""
+    conflicts: Optional[str] = None
+    """keep or skip the wines whose quality contradicts the data's; None: refuse them."""
+    dry_run: bool = False
+    commit: bool = False
+    """Commit data.dvc (else it is staged for the user's commit)."""
+    fmt: Optional[str] = None
+    decimal: Optional[str] = None
+    sheet: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class DataAddition:
+    """What `wineq data add` did, or would do with --dry-run."""
+
+    files: list[str]
+    read: int
+    """Wines read from the files."""
+    added: dict[str, int]
+    """Wines added: in all (`wines`) and per colour."""
+    duplicates: int
+    """Wines skipped: the data has them already."""
+    conflicts: list[str]
+    """One line per wine whose quality contradicts the data's."""
+    conflicts_kept: Optional[bool]
+    version: dict[str, int]
+    """The data version that results: its wines in all (`wines`) and per colour."""
+    stored: Optional[StoredFile] = None
+    """The new version, pushed; None on a dry run or when nothing was new."""
+    commit: Optional[str] = None
+    """The commit of data.dvc when asked; None when it was only staged."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

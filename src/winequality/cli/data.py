@@ -1,17 +1,20 @@
-"""`wineq data import`: the UCI files into data.dvc."""
+"""`wineq data import` and `wineq data add`: the UCI files, and the lab's wines, into data.dvc."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
 
-from winequality.cli import context
+from winequality.cli import context, render
 from winequality.cli.app import ErrorReportingGroup
+from winequality.errors import UsageError
 
 data_app = typer.Typer(
     cls=ErrorReportingGroup,
-    help="Get the UCI Wine Quality data into the project.",
+    help="The project's wines: import the UCI files, add the lab's labelled wines.",
     no_args_is_help=True,
 )
 
@@ -37,3 +40,59 @@ def data_import(
         else ("data.dvc already records this version.")
     )
     typer.echo(f"Pushed to DVC remote {stored.remote!r}. {then}")
+
+
+@data_app.command("add")
+def data_add(
+    files: list[str] = typer.Argument(
+        ...,
+        help="Labelled wines: CSV (UCI's ; or ,; compressed too), .parquet or .xlsx; paths, "
+        "s3://bucket/key, https://...; - reads standard input.",
+    ),
+    color: Optional[str] = typer.Option(
+        None, "--color", help="red or white, for files without a color column."
+    ),
+    conflicts: Optional[str] = typer.Option(
+        None,
+        "--conflicts",
+        help="keep or skip the wines whose features and colour are in the data with another "
+        "quality [default: refuse them, naming the first].",
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Say what would be added; change nothing."
+    ),
+    commit: bool = typer.Option(
+        False, "--commit", help="Commit data.dvc [default: stage it for your commit]."
+    ),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", help="The files' format when their names do not say: csv, parquet, xlsx."
+    ),
+    decimal: Optional[str] = typer.Option(
+        None,
+        "--decimal",
+        help="The decimal mark of a ;-separated CSV: , or . [default: told from the numbers].",
+    ),
+    sheet: Optional[str] = typer.Option(
+        None, "--sheet", help="The sheet of an Excel workbook to read [default: the first]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Add labelled wines to the data as a new version, pushed before data.dvc names it.
+
+    Wines already in the data are skipped; every row is checked as `wineq infer` checks its
+    input, and one bad row changes nothing.
+
+    Example: wineq data add lab-2026-11.xlsx --conflicts skip --dry-run
+    """
+    from winequality.io.locations import is_remote  # standard library only
+    from winequality.records import AddOptions
+
+    if files.count("-") > 1:
+        raise UsageError("- (standard input) can be given once")
+    wines = [sys.stdin.buffer if f == "-" else f if is_remote(f) else Path(f) for f in files]
+    options = AddOptions(color, conflicts, dry_run, commit, fmt, decimal, sheet)
+    result = context.service().add_data(wines, options)
+    if as_json:
+        context.print_json(result.as_dict())
+        return
+    render.print_addition(result)

@@ -410,3 +410,40 @@ def versions_table(versions):
             v.version, " ".join(v.aliases), (v.run_id or "")[:8], v.lineage.get("model_md5", "")
         )
     return table
+
+
+def print_addition(result) -> None:
+    """What `wineq data add` did (or would do), and the commit that records it."""
+    from winequality.workflows.data import commit_message
+
+    added = result.added.get("wines", 0)
+    colours = ", ".join(f"{c} {result.added.get(c, 0):,}" for c in COLORS if c in result.added)
+    lines = [
+        f"Read {result.read:,} wines from {', '.join(result.files)}: {added:,} new"
+        + (f" ({colours})" if colours else "")
+        + f", {result.duplicates:,} already in the data."
+    ]
+    if result.conflicts:
+        verb = {True: "added", False: "skipped", None: "pass --conflicts keep or skip"}
+        lines.append(f"Wines whose quality contradicts the data's ({verb[result.conflicts_kept]}):")
+        lines += [f"  {line}" for line in result.conflicts]
+    for line in lines:
+        typer.echo(line, err=True)
+    if not added:
+        typer.echo("Nothing new to add; the data is as it was.")
+    elif result.stored is None:
+        typer.echo(
+            f"Would add {added:,} wines: a new data version of {result.version['wines']:,} wines "
+            "(nothing changed; run it again without --dry-run)."
+        )
+    else:
+        typer.echo(
+            f"Added {added:,} wines: data.dvc names md5 {result.stored.md5} "
+            f"({result.version['wines']:,} wines), pushed to DVC remote {result.stored.remote!r}."
+        )
+        if result.commit:
+            typer.echo(f"Committed data.dvc as {result.commit[:12]}.")
+        else:
+            typer.echo(
+                f"data.dvc is staged in git: git commit -m {commit_message(result)!r} data.dvc"
+            )

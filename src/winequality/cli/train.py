@@ -38,6 +38,12 @@ def train(
     service = context.service()
     with render.epoch_progress(params.epochs) as on_epoch:
         result = service.train(params, on_epoch, report_dir=report)
+    if result.data_pushed_to:
+        typer.echo(
+            f"The data version {result.data_md5} was only in this clone: pushed it to DVC "
+            f"remote {result.data_pushed_to!r} first, so any clone can fetch this run's data.",
+            err=True,
+        )
     if as_json:
         context.print_json(result.as_dict())
         return

@@ -185,6 +185,15 @@ def _check_colours(
     frame[COLOR] = colours
 
 
+def check_scores(name: str, frame: pd.DataFrame, first_row: int) -> None:
+    """A DataError naming the first quality that is not a whole score from 0 to 10."""
+    scores = frame[TARGET].to_numpy(dtype=float)
+    bad = (scores != np.rint(scores)) | (scores < 0) | (scores > 10)
+    if bad.any():
+        why = ", not a quality score (a whole number from 0 to 10)"
+        raise _bad_value(name, frame, TARGET, bad, first_row, why, lambda row, column: "")
+
+
 def validated_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """A frame of wines with canonical column names and checked values (a copy)."""
     mapping = column_mapping(name, list(frame.columns), None)

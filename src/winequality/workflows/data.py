@@ -1,9 +1,22 @@
-"""Workflow: import the UCI files into the project's DVC-tracked data set."""
+"""Workflow: the project's data set — the UCI files imported, the lab's wines added as new
+versions that are in the remote before data.dvc names them."""
 
 from __future__ import annotations
 
-from winequality.records import StoredFile
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO, Optional, Union
+
+from winequality.errors import DataError, UsageError
+from winequality.records import AddOptions, DataAddition, StoredFile
+from winequality.schema import COLORS
+from winequality.settings import DATA_FILE
 from winequality.workflows.ports import Store
+
+CONFLICTS = {"keep": True, "skip": False}
+SHOWN_CONFLICTS = 20  # lines of conflicts a result carries; the count says the rest
 
 
 def import_data(store: Store, source: str, files=None) -> tuple[StoredFile, int]:
@@ -18,3 +31,129 @@ def import_data(store: Store, source: str, files=None) -> tuple[StoredFile, int]
     content = build_csv(raw)
     stored = store.save_data(content)
     return stored, content.count(b"\n") - 1
+
+
+def add_wines(
+    store: Store,
+    root: Path,
+    wines: list[Union[Path, str, BinaryIO]],
+    options: AddOptions,
+    bucket: Optional[Callable[[str], Any]] = None,
+) -> DataAddition:
+    """Add the labelled wines of `wines` (files, addresses or a stream) to the data set as a
+    new version: checked as `wineq infer` checks its input, wines already in the data
+    skipped, wines contradicting the data's quality kept or skipped as `options.conflicts`
+    says (refused when it says nothing), then pushed, named by data.dvc and staged in git
+    (committed with `options.commit`). `options.dry_run` changes nothing.
+    """
+    import pandas as pd
+
+    from winequality.domain import additions
+    from winequality.io.validation import load_training_frame
+
+    _check(options)
+    previous = store.pull_data()
+    with store.open_data() as handle:
+        existing = load_training_frame(handle, DATA_FILE)
+    new, names = _read(wines, options, bucket)
+    plan = additions.plan(existing, new, CONFLICTS.get(options.conflicts or ""))
+    if plan.conflicts and plan.conflicts_kept is None and not options.dry_run:
+        raise DataError(_conflict_problem(plan.conflicts))
+    result = DataAddition(
+        files=names,
+        read=len(new),
+        added=plan.counts(),
+        duplicates=plan.duplicates,
+        conflicts=[_conflict_line(c) for c in plan.conflicts[:SHOWN_CONFLICTS]],
+        conflicts_kept=plan.conflicts_kept,
+        version=additions.counts(pd.concat([existing, plan.added], ignore_index=True)),
+    )
+    if options.dry_run or not len(plan.added):
+        return result
+    content = (root / DATA_FILE).read_bytes() + additions.as_lines(plan.added)
+    meta = _meta(result, previous.md5)
+    stored = store.add_data_version(content, meta)
+    commit = _record_in_git(root, result, options.commit)
+    return replace(result, stored=stored, commit=commit)
+
+
+def _check(options: AddOptions) -> None:
+    if options.conflicts is not None and options.conflicts not in CONFLICTS:
+        raise UsageError(f"--conflicts {options.conflicts!r}: use keep or skip")
+    if options.color is not None and options.color not in COLORS:
+        raise UsageError(f"--color {options.color!r}: use {' or '.join(COLORS)}")
+
+
+def _read(wines, options: AddOptions, bucket) -> tuple[Any, list[str]]:
+    """Every wine of every file, validated, with its (file, row) for messages."""
+    import pandas as pd
+
+    from winequality.domain.additions import ORIGIN
+    from winequality.io.formats import open_input
+    from winequality.io.validation import check_scores
+    from winequality.schema import TARGET
+
+    frames, names = [], []
+    for location in wines:
+        with open_input(
+            location, fmt=options.fmt, color=options.color, decimal=options.decimal,
+            sheet=options.sheet, s3=bucket,
+        ) as reader:  # fmt: skip
+            names.append(reader.name)
+            if TARGET not in reader.mapping.values():
+                raise DataError(
+                    f"{reader.name} has no {TARGET!r} column; wines added to the data need "
+                    "their quality score (a whole number from 0 to 10)"
+                )
+            first_row = 1
+            for chunk in reader.chunks(options.color):
+                frame = chunk.frame
+                check_scores(reader.name, frame, first_row)
+                frame[ORIGIN] = [(reader.name, first_row + i) for i in range(len(frame))]
+                frames.append(frame)
+                first_row += len(frame)
+    return pd.concat(frames, ignore_index=True), names
+
+
+def _conflict_line(conflict) -> str:
+    name, row = conflict.origin
+    known = ", ".join(str(q) for q in conflict.known)
+    return (
+        f"{name}, row {row}: quality {conflict.quality}, but the data has this wine (the same "
+        f"features and colour) with quality {known}"
+    )
+
+
+def _conflict_problem(conflicts: list) -> str:
+    more = f" (and {len(conflicts) - 1} more such wines)" if len(conflicts) > 1 else ""
+    return (
+        f"{_conflict_line(conflicts[0])}{more}; nothing was added: pass --conflicts keep to "
+        "add them as other scores of the same wines, or --conflicts skip to leave them out "
+        "(--dry-run lists them)"
+    )
+
+
+def _meta(result: DataAddition, previous_md5: str) -> dict[str, Any]:
+    """What data.dvc says of the new version: its wines, what was added, from where, when."""
+    return {
+        "wines": result.version,
+        "added": result.added,
+        "added_from": result.files,
+        "added_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "previous_md5": previous_md5,
+    }
+
+
+def commit_message(result: DataAddition) -> str:
+    """The commit message for data.dvc after an addition."""
+    return f"data: add {result.added['wines']:,} wines from {', '.join(result.files)}"
+
+
+def _record_in_git(root: Path, result: DataAddition, commit: bool) -> Optional[str]:
+    """data.dvc staged, or committed when asked; the commit's id, if one was made."""
+    from winequality.adapters import git
+
+    if commit:
+        return git.commit(root, "data.dvc", commit_message(result))
+    git.stage(root, "data.dvc")
+    return None

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 
 from winequality.domain.params import TrainParams
 from winequality.records import (
+    AddOptions,
+    DataAddition,
     InferOptions,
     InferResult,
     Registration,
@@ -70,6 +72,21 @@ class WineService:
         from winequality.workflows import data
 
         return data.import_data(self.store, source or self.settings.data_source, files)
+
+    def add_data(
+        self, wines: list[Union[Path, str, BinaryIO]], options: Optional[AddOptions] = None
+    ) -> DataAddition:
+        """Add labelled wines to the data set as a new version, pushed before data.dvc
+        names it (see `workflows.data.add_wines`)."""
+        from winequality.workflows import data
+
+        return data.add_wines(
+            self.store,
+            self.settings.project_dir,
+            wines,
+            options or AddOptions(),
+            bucket=self.store.bucket_filesystem,
+        )
 
     def train(
         self,

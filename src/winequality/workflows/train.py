@@ -157,6 +157,8 @@ class _Wines:
     train_idx: Any
     val_idx: Any
     test: Any
+    pushed_to: Optional[str] = None
+    """The remote the data version was pushed to first, when only this clone had it."""
 
 
 def _load_wines(settings: Settings, store: Store, params: TrainParams) -> _Wines:
@@ -169,6 +171,8 @@ def _load_wines(settings: Settings, store: Store, params: TrainParams) -> _Wines
     from winequality.schema import TARGET
 
     stored = store.pull_data()
+    # a run's data must be fetchable from any clone: pushed before the run starts
+    pushed_to = store.ensure_data_pushed(stored.md5)
     with store.open_data() as handle:
         frame = load_training_frame(handle, DATA_FILE)
     groups = group_ids(frame)
@@ -177,7 +181,7 @@ def _load_wines(settings: Settings, store: Store, params: TrainParams) -> _Wines
     _check_interval_setting(settings.interval, len(val_idx))
     x = nn_model.frame_inputs(frame)
     y = frame[TARGET].to_numpy(dtype=np.float64)
-    return _Wines(frame, stored, x, y, train_idx, val_idx, test)
+    return _Wines(frame, stored, x, y, train_idx, val_idx, test, pushed_to)
 
 
 def _logged_params(settings: Settings, params: TrainParams, wines: _Wines) -> dict:
@@ -466,4 +470,5 @@ def train(
         n_train=len(train_idx),
         n_test=len(test),
         best_epoch=history.best_epoch,
+        data_pushed_to=wines.pushed_to,
     )

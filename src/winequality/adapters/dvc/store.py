@@ -21,6 +21,7 @@ from typing import Optional
 from winequality.adapters.dvc.dataset import Dataset
 from winequality.adapters.dvc.objects import ModelObjects
 from winequality.adapters.dvc.repository import Repository
+from winequality.adapters.dvc.versions import DataVersions
 from winequality.errors import ConfigError, IntegrityError, StoreError
 from winequality.records import StoredFile
 
@@ -32,6 +33,7 @@ class ModelStore:
         self.repository = Repository(root, remote, lock_timeout)
         self.dataset = Dataset(self.repository)
         self.objects = ModelObjects(self.repository)
+        self.versions = DataVersions(self.repository)
 
     @classmethod
     def from_settings(cls, settings) -> ModelStore:
@@ -69,6 +71,12 @@ class ModelStore:
 
     def pull_data(self) -> StoredFile:
         return self.dataset.pull_data()
+
+    def add_data_version(self, content: bytes, meta: dict) -> StoredFile:
+        return self.versions.add(content, meta)
+
+    def ensure_data_pushed(self, md5: str) -> Optional[str]:
+        return self.versions.ensure_pushed(md5)
 
     @contextmanager
     def open_data(self) -> Iterator[object]:
