@@ -130,7 +130,7 @@ def run(data: dict, seeds: int) -> dict:
     n = len(data["y"])
     report: dict = {"fixed_split": {}, "folds": {}}
     splits = []
-    rest, test = grouped_split(data["groups"], 0.2, 20091)
+    rest, test = grouped_split(data["keys"], 0.2, 20091)
     for seed in range(seeds):
         splits.append(("fixed_split", f"seed {seed}", rest, test, seed))
     for i, test_rows in enumerate(grouped_folds(data["groups"], 5, seed=0)):
@@ -139,7 +139,7 @@ def run(data: dict, seeds: int) -> dict:
     outcomes: dict = {"fixed_split": [], "folds": []}
     for protocol, label, rest_rows, test_rows, seed in splits:
         started = time.perf_counter()
-        fit_rows, val_rows = validation_split(data["groups"], rest_rows, seed)
+        fit_rows, val_rows = validation_split(data["keys"], rest_rows, seed)
         far = far_mask(data["x_nn"], fit_rows, test_rows)
         true = data["y"][test_rows]
         colours = np.where(data["red"][test_rows], "red", "white")

@@ -15,7 +15,7 @@ def main(epochs: int) -> None:
 
     from winequality.domain import model as nn_model
     from winequality.domain.params import TrainParams
-    from winequality.domain.splits import group_ids, grouped_split, validation_split
+    from winequality.domain.splits import grouped_split, validation_split, wine_keys
     from winequality.io.validation import load_training_frame
     from winequality.schema import TARGET
     from winequality.settings import Settings
@@ -23,7 +23,7 @@ def main(epochs: int) -> None:
     with open("data/wine-quality.csv") as handle:
         frame = load_training_frame(handle, "data/wine-quality.csv")
     options = TrainParams(epochs=epochs)
-    groups = group_ids(frame)
+    groups = wine_keys(frame)
     split_seed = Settings.model_fields["split_seed"].default
     rest, test = grouped_split(groups, options.test_size, split_seed)
     fit_rows, val_rows = validation_split(groups, rest, options.seed)

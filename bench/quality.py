@@ -28,7 +28,7 @@ import numpy as np
 
 from winequality.domain import model as nn_model
 from winequality.domain.params import TrainParams
-from winequality.domain.splits import group_ids, validation_split
+from winequality.domain.splits import group_ids, validation_split, wine_keys
 from winequality.io.uci import build_csv, read_source
 from winequality.io.validation import load_training_frame
 from winequality.schema import COLOR, FEATURES, TARGET
@@ -59,7 +59,7 @@ def make_model(name: str):
 def fit_predict(name, data, train_rows, test_rows, seed=0):
     """Predictions for `test_rows` of a model trained on `train_rows`."""
     if name == "wineq":
-        fit_rows, val_rows = validation_split(data["groups"], train_rows, seed)
+        fit_rows, val_rows = validation_split(data["keys"], train_rows, seed)
         options = TrainParams(seed=seed)  # the defaults of `wineq train --epochs 50`
         x, y = data["x_nn"], data["y"]
         net, _ = nn_model.fit(x[fit_rows], y[fit_rows], x[val_rows], y[val_rows], options)
@@ -188,6 +188,7 @@ def load(source: str) -> dict:
         "y": frame[TARGET].to_numpy(dtype=np.float64),
         "red": red,
         "groups": group_ids(frame),
+        "keys": wine_keys(frame),
     }
 
 

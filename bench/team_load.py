@@ -62,7 +62,7 @@ def rescore(root: Path, content: bytes) -> float:
     """Test RMSE of a model's bytes on the fixed test split `wineq train` scores on."""
     from winequality.domain import model as nn_model
     from winequality.domain.params import TrainParams
-    from winequality.domain.splits import group_ids, grouped_split
+    from winequality.domain.splits import grouped_split, wine_keys
     from winequality.io.validation import load_training_frame
     from winequality.schema import TARGET
     from winequality.settings import Settings
@@ -70,7 +70,7 @@ def rescore(root: Path, content: bytes) -> float:
     with open(root / "data" / "wine-quality.csv") as handle:
         frame = load_training_frame(handle, "data/wine-quality.csv")
     split_seed = Settings.model_fields["split_seed"].default
-    _, test = grouped_split(group_ids(frame), TrainParams().test_size, split_seed)
+    _, test = grouped_split(wine_keys(frame), TrainParams().test_size, split_seed)
     predicted = nn_model.predict(nn_model.from_bytes(content), nn_model.frame_inputs(frame)[test])
     return nn_model.regression_metrics(frame[TARGET].to_numpy()[test], predicted)["rmse"]
 

@@ -257,6 +257,12 @@ class RunSummary:
     """Share of test wines whose true score is inside their 80% interval (calibrated runs)."""
     process_gone: bool = False
     """RUNNING, but the process that trains it has ended on this machine (killed, rebooted)."""
+    data_md5: Optional[str] = None
+    """The data version the run trained on (data.dvc's md5)."""
+    wines: Optional[int] = None
+    """Wines in that data version."""
+    n_test: Optional[int] = None
+    """Test wines the run was scored on."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -168,3 +168,38 @@ def test_train_pushes_a_data_version_only_its_clone_has(project, cli, remote_dir
     assert _remote_has(remote_dir, md5)
     manifest = json.loads((remote_dir / "files" / "md5" / md5[:2] / md5[2:]).read_text())
     assert all(_remote_has(remote_dir, entry["md5"]) for entry in manifest)
+
+
+def _test_wines(root: Path, run_id: str, folder: Path) -> set[tuple]:
+    """The wines a run was scored on, from its test_predictions table in MLflow."""
+    from tests.support.project import tracker_for
+
+    path = tracker_for(root).client.download_artifacts(run_id, "test_predictions.json", folder)
+    table = json.loads(Path(path).read_text())
+    columns = table["columns"]
+    keep = [columns.index(c) for c in ("fixed acidity", "alcohol", "density", "color")]
+    return {tuple(row[i] for i in keep) for row in table["data"]}
+
+
+def test_two_additions_move_no_test_wine_and_runs_show_their_data(project, cli, tmp_path):
+    runs = []
+    for step in range(3):
+        if step:
+            wines = _lab_wines(project, new=40 * step).iloc[: 40 * step]
+            wines["alcohol"] = wines["alcohol"] + 0.1 * step
+            lab = _write_csv(wines, tmp_path / f"lab{step}.csv")
+            assert cli("data", "add", lab, "--commit").exit_code == 0
+        result = cli("train", "--epochs", "1", "--json")
+        assert result.exit_code == 0, result.stderr
+        runs.append(json.loads(result.stdout))
+    tested = [_test_wines(project, r["run_id"], tmp_path / f"t{i}") for i, r in enumerate(runs)]
+    assert tested[0] <= tested[1] <= tested[2]
+    assert len(tested[0]) < len(tested[2])
+    listed = json.loads(cli("runs", "--json").stdout)
+    assert [r["data_md5"] for r in listed] == [r["data_md5"] for r in reversed(runs)]
+    assert len({r["data_md5"] for r in listed}) == 3
+    assert [r["n_test"] for r in listed] == [r["n_test"] for r in reversed(runs)]
+    table = cli("runs").stdout
+    assert all(r["data_md5"][:8] in table for r in runs)
+    shown = cli("show", runs[2]["run_id"]).stdout
+    assert f"md5 {runs[2]['data_md5']} (" in shown and "wine-hash-1" in shown

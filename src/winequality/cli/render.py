@@ -45,6 +45,8 @@ def runs_table(runs, title: str, numbered: bool = False):
             r.run_id[:8],
             (r.start or "")[:19].replace("T", " "),
             f"{r.status} (process gone)" if r.process_gone else r.status,
+            _data_label(r.data_md5, r.wines),
+            "" if r.n_test is None else f"{r.n_test:,}",
             "" if r.epochs is None else str(r.epochs),
             "" if r.rmse is None else f"{r.rmse:.4f}",
             "" if r.mae is None else f"{r.mae:.4f}",
@@ -55,12 +57,13 @@ def runs_table(runs, title: str, numbered: bool = False):
     ]
     table = Table(title=title)
     names: tuple[str, ...] = (
-        "run", "start (UTC)", "status", "epochs", "rmse", "mae", "in 80%", "registered"
+        "run", "start (UTC)", "status", "data", "test", "epochs", "rmse", "mae", "in 80%",
+        "registered",
     )  # fmt: skip
     if numbered:
         names = ("#", *names)
     for i, column in enumerate(names):
-        if column in ("#", "run", "epochs", "rmse", "mae", "in 80%"):  # never cut when narrow
+        if column in ("#", "run", "test", "epochs", "rmse", "mae", "in 80%"):  # never cut
             width = max([len(column), *(len(row[i]) for row in rows)])
             table.add_column(column, no_wrap=True, min_width=width)
         else:
@@ -68,6 +71,13 @@ def runs_table(runs, title: str, numbered: bool = False):
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def _data_label(md5: Optional[str], wines: Optional[int]) -> str:
+    """A data version as a table shows it: its md5's first 8 characters and its wines."""
+    if not md5:
+        return ""
+    return md5[:8] + (f" ({wines:,})" if wines is not None else "")
 
 
 def natural_width(console, table) -> int:
@@ -228,18 +238,32 @@ def _facts_table(run):
     rows = [
         ("git commit", lineage.get("git_commit", "-") + dirty),
         ("data", f"{lineage.get('data_path', 'data/wine-quality.csv')} md5 "
-                 f"{lineage.get('data_md5', '-')}"),
+                 f"{lineage.get('data_md5', '-')}{_wines_of(run.params)}"),
         ("model", f"{lineage.get('model_path', '-')} md5 {lineage.get('model_md5', '-')}"),
         ("DVC remote", lineage.get("dvc_remote", "-")),
         ("MLflow model", lineage.get("mlflow_model_id", "-")),
         ("DVC experiment", lineage.get("dvc_experiment", "-")),
-        ("split", f"seed {run.params.get('split_seed', '-')}: {run.params.get('n_train', '-')} "
+        ("split", f"seed {run.params.get('split_seed', '-')} ({_rule_of(run.params)}): "
+                  f"{run.params.get('n_train', '-')} "
                   f"train, {run.params.get('n_val', '-')} validation, "
                   f"{run.params.get('n_test', '-')} test wines"),
     ]  # fmt: skip
     for key, value in rows:
         facts.add_row(key, value)
     return facts
+
+
+def _wines_of(params: dict[str, str]) -> str:
+    parts = [params.get(f"n_{part}", "") for part in ("train", "val", "test")]
+    if not all(p.isdigit() for p in parts):
+        return ""
+    return f" ({sum(int(p) for p in parts):,} wines)"
+
+
+def _rule_of(params: dict[str, str]) -> str:
+    """How the run split its wines: by each wine's own hash, or (older runs) by a seeded
+    permutation of the groups of identical wines, which depended on the other wines."""
+    return params.get("split_rule") or "groups permuted, before wine-hash splits"
 
 
 def _params_table(run):

@@ -113,9 +113,22 @@ def list_runs(tracker: Tracker, limit: int = 20, page: int = 1) -> RunsPage:
                 registered=registered.get(run.run_id, []),
                 coverage_80=run.metrics.get("test_coverage_80"),
                 process_gone=run.process_gone,
+                data_md5=run.lineage.get("data_md5"),
+                wines=_wines(run.params),
+                n_test=_count(run.params.get("n_test")),
             )
         )
     return RunsPage(summaries, page, more, registry_hidden=hidden)
+
+
+def _count(text: Optional[str]) -> Optional[int]:
+    return int(text) if text and text.isdigit() else None
+
+
+def _wines(params: dict[str, str]) -> Optional[int]:
+    """Wines in a run's data: its training, validation and test wines."""
+    parts = [_count(params.get(f"n_{part}")) for part in ("train", "val", "test")]
+    return sum(p for p in parts if p is not None) if None not in parts else None
 
 
 GONE_NOTE = (

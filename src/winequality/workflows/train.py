@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from winequality.domain.params import VAL_FRACTION, TrainParams
+from winequality.domain.splits import SPLIT_RULE
 from winequality.errors import ConfigError, Interrupted, StoreError, UsageError, WineqError
 from winequality.processes import process_tag
 from winequality.records import TAG_PREFIX, StoredFile, TrainResult
@@ -166,7 +167,7 @@ def _load_wines(settings: Settings, store: Store, params: TrainParams) -> _Wines
     import numpy as np
 
     from winequality.domain import model as nn_model
-    from winequality.domain.splits import group_ids, grouped_split, validation_split
+    from winequality.domain.splits import grouped_split, validation_split, wine_keys
     from winequality.io.validation import load_training_frame
     from winequality.schema import TARGET
 
@@ -175,9 +176,9 @@ def _load_wines(settings: Settings, store: Store, params: TrainParams) -> _Wines
     pushed_to = store.ensure_data_pushed(stored.md5)
     with store.open_data() as handle:
         frame = load_training_frame(handle, DATA_FILE)
-    groups = group_ids(frame)
-    rest, test = grouped_split(groups, params.test_size, settings.split_seed)
-    train_idx, val_idx = validation_split(groups, rest, params.seed)
+    keys = wine_keys(frame)  # a wine's side depends on the wine alone
+    rest, test = grouped_split(keys, params.test_size, settings.split_seed)
+    train_idx, val_idx = validation_split(keys, rest, params.seed)
     _check_interval_setting(settings.interval, len(val_idx))
     x = nn_model.frame_inputs(frame)
     y = frame[TARGET].to_numpy(dtype=np.float64)
@@ -188,6 +189,7 @@ def _logged_params(settings: Settings, params: TrainParams, wines: _Wines) -> di
     return {
         **params.as_mlflow(),
         "split_seed": settings.split_seed,
+        "split_rule": SPLIT_RULE,
         "train_threads": settings.train_threads,
         "val_fraction": VAL_FRACTION,
         "n_train": len(wines.train_idx),
