@@ -245,6 +245,26 @@ class DataAddition:
 
 
 @dataclass(frozen=True)
+class DataVersion:
+    """One version of the data set, as git's history of data.dvc and the runs know it."""
+
+    md5: str
+    commit: Optional[str]
+    """The commit that made data.dvc name it; None for data.dvc's uncommitted change."""
+    date: Optional[str]
+    subject: str
+    wines: dict[str, int]
+    """Wines in all (`wines`) and per colour, as data.dvc's meta says; empty when it has none."""
+    added: dict[str, int]
+    source: list[str]
+    runs: list[str]
+    """Ids of the runs that trained on it, newest first."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class RunSummary:
     run_id: str
     start: Optional[str]

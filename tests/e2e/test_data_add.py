@@ -5,6 +5,7 @@ leaves untouched; `wineq train` pushes a version only its clone has."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -203,3 +204,34 @@ def test_two_additions_move_no_test_wine_and_runs_show_their_data(project, cli, 
     assert all(r["data_md5"][:8] in table for r in runs)
     shown = cli("show", runs[2]["run_id"]).stdout
     assert f"md5 {runs[2]['data_md5']} (" in shown and "wine-hash-1" in shown
+
+
+def test_data_log_lists_versions_and_a_fresh_clone_pulls_a_runs_data(
+    project, cli, tmp_path, monkeypatch
+):
+    first = cli("train", "--epochs", "1", "--json")
+    assert first.exit_code == 0, first.stderr
+    run = json.loads(first.stdout)
+    original = (project / DATA).read_bytes()
+    lab = _write_csv(_lab_wines(project), tmp_path / "lab.csv")
+    assert cli("data", "add", lab, "--conflicts", "skip", "--commit").exit_code == 0
+    log = json.loads(cli("data", "log", "--json").stdout)
+    assert [v["md5"] for v in log][1] == run["data_md5"]
+    assert log[0]["added"]["wines"] == 5 and log[0]["source"] == [str(lab)]
+    assert log[0]["wines"]["wines"] == len(pd.read_csv(project / DATA, sep=";"))
+    assert log[1]["runs"] == [run["run_id"]] and log[0]["runs"] == []
+    assert log[0]["commit"] and run["data_md5"][:12] in cli("data", "log").stdout
+
+    clone = tmp_path / "clone"
+    run_cmd = GIT + ["clone", "-q", str(project), str(clone)]
+    subprocess.run(run_cmd, check=True, capture_output=True)
+    enter(clone, monkeypatch)
+    (clone / "mlflow.db").write_bytes((project / "mlflow.db").read_bytes())  # the team's store
+    pulled = cli("data", "pull", "--run", run["run_id"][:8], "--output", tmp_path / "then.csv")
+    assert pulled.exit_code == 0, pulled.stderr
+    assert (tmp_path / "then.csv").read_bytes() == original
+    assert not (clone / DATA).exists()  # data/ is left as it is
+    both = cli("data", "pull", "--run", "abcd", "--version", "0" * 32)
+    assert both.exit_code == 2 and "one of them" in both.stderr
+    gone = cli("data", "pull", "--version", "0" * 32)
+    assert gone.exit_code == 4 and "is neither in the DVC cache nor in remote" in gone.stderr

@@ -30,3 +30,14 @@ def commit(root: Path, path: str, message: str) -> str:
     """Commit `path` alone with `message`; the new commit's id."""
     _git(root, "commit", "-q", "-m", message, "--", path)
     return _git(root, "rev-parse", "HEAD").strip()
+
+
+def history(root: Path, path: str) -> list[tuple[str, str, str]]:
+    """(commit, ISO date, subject) of each commit that changed `path`, newest first."""
+    out = _git(root, "log", "--format=%H%x09%cI%x09%s", "--", path)
+    return [tuple(line.split("\t", 2)) for line in out.splitlines() if line]  # type: ignore[misc]
+
+
+def show(root: Path, commit: str, path: str) -> str:
+    """`path` as it was at `commit`."""
+    return _git(root, "show", f"{commit}:{path}")

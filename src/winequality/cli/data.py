@@ -96,3 +96,43 @@ def data_add(
         context.print_json(result.as_dict())
         return
     render.print_addition(result)
+
+
+@data_app.command("log")
+def data_log(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List the data versions, newest first: md5, date, wines, what was added, the runs on each.
+
+    Example: wineq data log
+    """
+    versions = context.service().data_log()
+    if as_json:
+        context.print_json([v.as_dict() for v in versions])
+        return
+    if not versions:
+        typer.echo("No data versions yet; run `wineq data import`.")
+        return
+    render.print_table(render.data_log_table(versions))
+
+
+@data_app.command("pull")
+def data_pull(
+    run_id: Optional[str] = typer.Option(
+        None, "--run", help="The run whose data to restore (id or prefix)."
+    ),
+    version: Optional[str] = typer.Option(
+        None, "--version", help="The data version to restore, by md5 (see `wineq data log`)."
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Where to write it [default: ./wine-quality-<md5>.csv]."
+    ),
+) -> None:
+    """Restore exactly the data a run trained on (or a version), by md5, from DVC.
+
+    Works in a fresh clone, and after data.dvc has moved on; data/ is left as it is.
+
+    Example: wineq data pull --run 3f2a91c0 --output trained-on.csv
+    """
+    md5, path, wines = context.service().pull_data_version(run_id, version, output)
+    typer.echo(f"Wrote the data version {md5} ({wines:,} wines) to {path}.")

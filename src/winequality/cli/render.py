@@ -471,3 +471,32 @@ def print_addition(result) -> None:
             typer.echo(
                 f"data.dvc is staged in git: git commit -m {commit_message(result)!r} data.dvc"
             )
+
+
+def data_log_table(versions):
+    """The data versions: md5, date, wines per colour, added, source, commit, runs."""
+    from rich.table import Table
+
+    table = Table(title="data versions, newest first")
+    for column in ("md5", "date", "wines", "added", "from", "commit", "runs"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("md5", "date"))
+    for v in versions:
+        runs = " ".join(run[:8] for run in v.runs[:3])
+        table.add_row(
+            v.md5[:12],
+            (v.date or "")[:10],
+            _counted(v.wines),
+            _counted(v.added),
+            ", ".join(v.source),
+            (v.commit or "")[:8] or v.subject,
+            f"{len(v.runs)}: {runs}{' ...' if len(v.runs) > 3 else ''}" if v.runs else "",
+        )
+    return table
+
+
+def _counted(counts: dict) -> str:
+    """{"wines": 6500, "red": 1602, ...} as "6,500 (red 1,602, white 4,898)"."""
+    if not counts:
+        return ""
+    colours = ", ".join(f"{c} {counts[c]:,}" for c in COLORS if c in counts)
+    return f"{counts.get('wines', 0):,}" + (f" ({colours})" if colours else "")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Optional, Union
 
 from winequality.errors import DataError, UsageError
-from winequality.records import AddOptions, DataAddition, StoredFile
+from winequality.records import AddOptions, DataAddition, DataVersion, StoredFile
 from winequality.schema import COLORS
 from winequality.settings import DATA_FILE
-from winequality.workflows.ports import Store
+from winequality.workflows.ports import Resolver, Store, Tracker
 
 CONFLICTS = {"keep": True, "skip": False}
 SHOWN_CONFLICTS = 20  # lines of conflicts a result carries; the count says the rest
@@ -157,3 +157,81 @@ def _record_in_git(root: Path, result: DataAddition, commit: bool) -> Optional[s
         return git.commit(root, "data.dvc", commit_message(result))
     git.stage(root, "data.dvc")
     return None
+
+
+def data_log(tracker: Tracker, root: Path) -> list[DataVersion]:
+    """The data versions, newest first: data.dvc's uncommitted change, each commit that
+    changed data.dvc, then versions only runs know; with the runs that trained on each."""
+    from winequality.adapters import git
+
+    trained: dict[str, list] = {}
+    for run in tracker.search_runs(max_results=5000):  # newest first
+        md5 = run.lineage.get("data_md5")
+        if md5:
+            trained.setdefault(md5, []).append(run)
+    texts: list[tuple[Optional[str], Optional[str], str, str]] = [
+        (c, d, s, git.show(root, c, "data.dvc")) for c, d, s in git.history(root, "data.dvc")
+    ]
+    pointer = root / "data.dvc"
+    if pointer.is_file() and (not texts or pointer.read_text() != texts[0][3]):
+        texts.insert(0, (None, None, "data.dvc, not committed", pointer.read_text()))
+    versions = [_version(text, c, d, s, trained) for c, d, s, text in texts]
+    known = {v.md5 for v in versions}
+    for md5 in [m for m in trained if m not in known]:
+        versions.append(_version(f"outs: [{{md5: {md5}}}]", None, None, "only in runs", trained))
+    return versions
+
+
+def _version(text: str, commit, date, subject: str, trained: dict) -> DataVersion:
+    import yaml
+
+    document = yaml.safe_load(text) or {}
+    md5 = str(document["outs"][0]["md5"])
+    meta = document.get("meta") or {}
+    runs = trained.get(md5, [])
+    wines = meta.get("wines") or _wines_of(runs)
+    return DataVersion(
+        md5=md5,
+        commit=commit,
+        date=date,
+        subject=subject,
+        wines=wines,
+        added=meta.get("added") or {},
+        source=list(meta.get("added_from") or []),
+        runs=[run.run_id for run in runs],
+    )
+
+
+def _wines_of(runs: list) -> dict[str, int]:
+    """A version's wine count from a run that trained on it (train + validation + test)."""
+    for run in runs:
+        parts = [run.params.get(f"n_{part}", "") for part in ("train", "val", "test")]
+        if all(p.isdigit() for p in parts):
+            return {"wines": sum(int(p) for p in parts)}
+    return {}
+
+
+def pull_version(
+    store: Store,
+    resolver: Resolver,
+    run_id: Optional[str],
+    version: Optional[str],
+    output: Optional[Path],
+) -> tuple[str, Path, int]:
+    """Exactly the data a run trained on (or version `version`), by md5, from the cache or
+    the remote, written to `output`: (md5, path, wines)."""
+    from winequality.io.atomic import write_atomic
+
+    if (run_id is None) == (version is None):
+        raise UsageError("give --run RUN or --version MD5 (one of them)")
+    if run_id is not None:
+        run = resolver.find_run(run_id)
+        md5 = run.lineage.get("data_md5") or ""
+        if not md5:
+            raise DataError(f"run {run.run_id} records no data version; it was not made by wineq")
+    else:
+        md5 = str(version) if str(version).endswith(".dir") else f"{version}.dir"
+    content = store.fetch_data_version(md5)
+    path = output or Path(f"wine-quality-{md5[:8]}.csv")
+    write_atomic(path, content)
+    return md5, path, content.count(b"\n") - 1

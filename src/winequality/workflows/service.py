@@ -23,6 +23,7 @@ from winequality.domain.params import TrainParams
 from winequality.records import (
     AddOptions,
     DataAddition,
+    DataVersion,
     InferOptions,
     InferResult,
     Registration,
@@ -87,6 +88,20 @@ class WineService:
             options or AddOptions(),
             bucket=self.store.bucket_filesystem,
         )
+
+    def data_log(self) -> list[DataVersion]:
+        """The data versions, newest first, with the runs that trained on each."""
+        from winequality.workflows import data
+
+        return data.data_log(self.tracker, self.settings.project_dir)
+
+    def pull_data_version(
+        self, run_id: Optional[str], version: Optional[str], output: Optional[Path]
+    ) -> tuple[str, Path, int]:
+        """Exactly the data a run trained on (or a version by md5), written to `output`."""
+        from winequality.workflows import data
+
+        return data.pull_version(self.store, self.resolver, run_id, version, output)
 
     def train(
         self,

@@ -78,6 +78,9 @@ class ModelStore:
     def ensure_data_pushed(self, md5: str) -> Optional[str]:
         return self.versions.ensure_pushed(md5)
 
+    def fetch_data_version(self, md5: str) -> bytes:
+        return self.versions.fetch(md5)
+
     @contextmanager
     def open_data(self) -> Iterator[object]:
         with self.dataset.open_data() as handle:

@@ -84,6 +84,35 @@ class DataVersions:
             self._push(repo, name, md5)
             return self.repository.describe(repo, name)
 
+    def fetch(self, md5: str) -> bytes:
+        """The data file of version `md5`, exactly: from the cache, else from the remote."""
+        import hashlib
+
+        with self.repository.open() as repo:
+            name, _ = self.repository.remote(repo)
+            cache = repo.cache.local
+            try:
+                if not cache.exists(md5):
+                    repo.cloud.pull([md5_info(md5)], remote=name)
+                file_md5 = _objects(repo, md5)[0]
+                if not cache.exists(file_md5):
+                    repo.cloud.pull([md5_info(file_md5)], remote=name)
+                content = Path(cache.oid_to_path(file_md5)).read_bytes()
+            except (OSError, ValueError, IndexError) as exc:
+                raise StoreError(
+                    f"the data version {md5} is neither in the DVC cache nor in remote "
+                    f"{self.repository.describe(repo, name)}; push it from the clone that "
+                    "has it (`dvc push data.dvc` there)"
+                ) from exc
+            except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
+                raise StoreError(
+                    f"could not fetch the data version {md5} from DVC remote "
+                    f"{self.repository.describe(repo, name)}: {first_line(exc)}"
+                ) from exc
+        if hashlib.md5(content).hexdigest() != file_md5:
+            raise StoreError(f"the data version {md5}'s file does not hash to {file_md5}")
+        return content
+
     def _push(self, repo, name: str, md5: str) -> None:
         """Push a data version's objects, its files first; a StoreError saying why not."""
         where = self.repository.describe(repo, name)
