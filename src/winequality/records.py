@@ -240,6 +240,10 @@ class DataAddition:
     commit: Optional[str] = None
     """The commit of data.dvc when asked; None when it was only staged."""
 
+    def commit_message(self) -> str:
+        """The message of the commit that records this addition's data.dvc."""
+        return f"data: add {self.added['wines']:,} wines from {', '.join(self.files)}"
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from winequality.cli import context, render
+from winequality.cli import context, options, render
 from winequality.cli.app import ErrorReportingGroup
 from winequality.errors import UsageError
 
@@ -49,9 +49,7 @@ def data_add(
         help="Labelled wines: CSV (UCI's ; or ,; compressed too), .parquet or .xlsx; paths, "
         "s3://bucket/key, https://...; - reads standard input.",
     ),
-    color: Optional[str] = typer.Option(
-        None, "--color", help="red or white, for files without a color column."
-    ),
+    color: Optional[str] = options.color(),
     conflicts: Optional[str] = typer.Option(
         None,
         "--conflicts",
@@ -64,17 +62,9 @@ def data_add(
     commit: bool = typer.Option(
         False, "--commit", help="Commit data.dvc [default: stage it for your commit]."
     ),
-    fmt: Optional[str] = typer.Option(
-        None, "--format", help="The files' format when their names do not say: csv, parquet, xlsx."
-    ),
-    decimal: Optional[str] = typer.Option(
-        None,
-        "--decimal",
-        help="The decimal mark of a ;-separated CSV: , or . [default: told from the numbers].",
-    ),
-    sheet: Optional[str] = typer.Option(
-        None, "--sheet", help="The sheet of an Excel workbook to read [default: the first]."
-    ),
+    fmt: Optional[str] = options.input_format("The files' format when their names do not say"),
+    decimal: Optional[str] = options.decimal(),
+    sheet: Optional[str] = options.sheet(),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Add labelled wines to the data as a new version, pushed before data.dvc names it.

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from winequality.cli import context, prompts, render
+from winequality.cli import context, options, prompts, render
 from winequality.errors import UsageError
 
 TABLE_ROWS = 100  # wines shown on a terminal; --output or a pipe gets every one
@@ -28,9 +28,7 @@ def infer(
     ),
     run_id: Optional[str] = typer.Option(None, "--run-id", help="Use the model of this run."),
     interactive: bool = typer.Option(False, "--interactive", help="Pick a registered version."),
-    color: Optional[str] = typer.Option(
-        None, "--color", help="red or white, for files without a color column."
-    ),
+    color: Optional[str] = options.color(),
     output: Optional[str] = typer.Option(
         None,
         "--output",
@@ -38,20 +36,12 @@ def infer(
         help="Write the input plus predicted_quality, quality_low, quality_high, p_premium "
         "here: .csv (.csv.gz, ...), .parquet or .xlsx; a path or s3://bucket/key.",
     ),
-    fmt: Optional[str] = typer.Option(
-        None, "--format", help="The input's format when its name does not say: csv, parquet, xlsx."
-    ),
+    fmt: Optional[str] = options.input_format(),
     output_format: Optional[str] = typer.Option(
         None, "--output-format", help="The output's format when its name does not say."
     ),
-    decimal: Optional[str] = typer.Option(
-        None,
-        "--decimal",
-        help="The decimal mark of a ;-separated CSV: , or . [default: told from the numbers].",
-    ),
-    sheet: Optional[str] = typer.Option(
-        None, "--sheet", help="The sheet of an Excel workbook to read [default: the first]."
-    ),
+    decimal: Optional[str] = options.decimal(),
+    sheet: Optional[str] = options.sheet(),
     interval: Optional[float] = typer.Option(
         None,
         "--interval",

@@ -438,8 +438,6 @@ def versions_table(versions):
 
 def print_addition(result) -> None:
     """What `wineq data add` did (or would do), and the commit that records it."""
-    from winequality.workflows.data import commit_message
-
     added = result.added.get("wines", 0)
     colours = ", ".join(f"{c} {result.added.get(c, 0):,}" for c in COLORS if c in result.added)
     lines = [
@@ -469,7 +467,7 @@ def print_addition(result) -> None:
             typer.echo(f"Committed data.dvc as {result.commit[:12]}.")
         else:
             typer.echo(
-                f"data.dvc is staged in git: git commit -m {commit_message(result)!r} data.dvc"
+                f"data.dvc is staged in git: git commit -m {result.commit_message()!r} data.dvc"
             )
 
 

@@ -3,6 +3,7 @@ versions that are in the remote before data.dvc names them."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -53,8 +54,9 @@ def add_wines(
 
     _check(options)
     previous = store.pull_data()
-    with store.open_data() as handle:
-        existing = load_training_frame(handle, DATA_FILE)
+    # read once: the wines checked against are the bytes the new version extends
+    data = (root / DATA_FILE).read_bytes()
+    existing = load_training_frame(io.StringIO(data.decode("utf-8")), DATA_FILE)
     new, names = _read(wines, options, bucket)
     plan = additions.plan(existing, new, CONFLICTS.get(options.conflicts or ""))
     if plan.conflicts and plan.conflicts_kept is None and not options.dry_run:
@@ -70,7 +72,7 @@ def add_wines(
     )
     if options.dry_run or not len(plan.added):
         return result
-    content = (root / DATA_FILE).read_bytes() + additions.as_lines(plan.added)
+    content = data + additions.as_lines(plan.added)
     meta = _meta(result, previous.md5)
     stored = store.add_data_version(content, meta)
     commit = _record_in_git(root, result, options.commit)
@@ -144,17 +146,12 @@ def _meta(result: DataAddition, previous_md5: str) -> dict[str, Any]:
     }
 
 
-def commit_message(result: DataAddition) -> str:
-    """The commit message for data.dvc after an addition."""
-    return f"data: add {result.added['wines']:,} wines from {', '.join(result.files)}"
-
-
 def _record_in_git(root: Path, result: DataAddition, commit: bool) -> Optional[str]:
     """data.dvc staged, or committed when asked; the commit's id, if one was made."""
     from winequality.adapters import git
 
     if commit:
-        return git.commit(root, "data.dvc", commit_message(result))
+        return git.commit(root, "data.dvc", result.commit_message())
     git.stage(root, "data.dvc")
     return None
 
