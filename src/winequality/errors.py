@@ -42,6 +42,17 @@ class StoreError(WineqError):
     exit_code = 4
 
 
+class MissingObject(StoreError):
+    """An object (a model's or a data version's bytes) is in neither the DVC cache, nor the
+    remote, nor wineq's vault there; `md5` names it, so a caller that knows who pushed it
+    can say so; `remote` is the remote searched, as `name (url)`."""
+
+    def __init__(self, message: str, md5: str = "", remote: str = ""):
+        super().__init__(message)
+        self.md5 = md5
+        self.remote = remote
+
+
 class IntegrityError(StoreError):
     """Bytes fetched for a model do not match the hash recorded for it."""
 

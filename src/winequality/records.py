@@ -120,6 +120,8 @@ class ModelSource:
     run_id: str
     path: str
     md5: str
+    pushed_to: str = ""
+    """The DVC remote the run recorded pushing the bytes to, as `name (url)`."""
 
 
 @dataclass(frozen=True)
@@ -342,3 +344,75 @@ class RunDetail:
             "artifacts_unavailable": self.artifacts_unavailable,
             "ui_url": self.ui_url,
         }
+
+
+@dataclass(frozen=True)
+class References:
+    """Model md5s the tracking store references, each with who references it: by live runs
+    and registered versions, and (apart from those) only by deleted runs."""
+
+    live: dict[str, list[str]]
+    deleted: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Garbage:
+    """A model's bytes that no live run and no registered version references."""
+
+    md5: str
+    size: int
+    runs: tuple[str, ...]
+    """The deleted runs that referenced it (none: `mlflow gc` removed them for good)."""
+    where: tuple[str, ...]
+    """Where copies are: cache, remote (DVC's objects), vault."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What `wineq gc` removed, or with a dry run would remove."""
+
+    garbage: list[Garbage]
+    live: int
+    """Model objects kept because a live run or a registered version references them."""
+    young: int
+    """Unreferenced objects kept because they are newer than the grace period."""
+    removed: bool
+
+    @property
+    def bytes(self) -> int:
+        return sum(g.size for g in self.garbage)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "removed": self.removed,
+            "bytes": self.bytes,
+            "garbage": [g.as_dict() for g in self.garbage],
+            "live": self.live,
+            "young": self.young,
+        }
+
+
+OK, MISSING, DAMAGED, REPAIRED = "ok", "missing", "damaged", "repaired"
+
+
+@dataclass(frozen=True)
+class VersionCheck:
+    """Whether a registered version's model and data bytes are in the remote intact."""
+
+    label: str
+    run_id: str
+    model_md5: str
+    model: str
+    data_md5: str
+    data: str
+
+    @property
+    def worst(self) -> str:
+        states = (self.model, self.data)
+        return next((s for s in (DAMAGED, MISSING) if s in states), OK)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -211,7 +211,12 @@ def test_a_damaged_cache_copy_heals_from_the_remote_and_a_damaged_remote_is_name
         healed = cli("infer", uci_file, "--color", "red")
         assert healed.exit_code == 0, healed.stderr  # the same command, not the next one
         assert healed.stdout == expected and md5_of(cached) == md5
-    with damaged(cached), damaged(remote_object(champion, md5)):
+    with damaged(cached), damaged(remote_object(champion, md5)):  # wineq's vault heals
+        healed = cli("infer", uci_file, "--color", "red")
+        assert healed.exit_code == 0, healed.stderr
+        assert healed.stdout == expected and md5_of(cached) == md5
+    vaulted = remote_object(champion, md5, "wineq-vault/models")
+    with damaged(cached), damaged(remote_object(champion, md5)), damaged(vaulted):
         result = cli("infer", uci_file, "--color", "red")
         assert result.exit_code == 5
         line = result.stderr.strip()

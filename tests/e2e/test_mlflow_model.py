@@ -133,9 +133,13 @@ def test_altered_bytes_heal_or_are_refused_by_mlflows_loader_as_by_wineq(
         healed = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
         assert healed.returncode == 0, healed.stderr
         assert_same_output(json.loads(healed.stdout), expected)
-    with damaged(cached), damaged(remote_object(project, md5)):
+    vaulted = remote_object(project, md5, "wineq-vault/models")
+    with damaged(cached), damaged(remote_object(project, md5)):  # the vault's copy heals
+        healed = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
+        assert healed.returncode == 0, healed.stderr
+    with damaged(cached), damaged(remote_object(project, md5)), damaged(vaulted):
         done = load_elsewhere(project / "sub", project, "models:/wine-quality/1", wines)
-    with damaged(cached), damaged(remote_object(project, md5)):
+    with damaged(cached), damaged(remote_object(project, md5)), damaged(vaulted):
         by_wineq = cli("infer", wines)
     assert done.returncode != 0 and by_wineq.exit_code == 5
     refusal = by_wineq.stderr.removeprefix("Error: wine-quality/1: ").strip()

@@ -87,11 +87,12 @@ def tracker_for(root: Path, **settings):
     return WineService(load_settings(root, **settings)).tracker
 
 
-def remote_object(root: Path, md5: str) -> Path:
-    """The file of the object with this md5 in the project's DVC folder remote."""
+def remote_object(root: Path, md5: str, area: str = "files/md5") -> Path:
+    """The file of the object with this md5 in the project's DVC folder remote: DVC's copy,
+    or with `area="wineq-vault/models"` (or `/data`) the copy in wineq's vault."""
     url = run(["dvc", "config", "remote.shared.url"], root).strip()
     return (root / ".dvc" / url if not Path(url).is_absolute() else Path(url)) / (
-        f"files/md5/{md5[:2]}/{md5[2:]}"
+        f"{area}/{md5[:2]}/{md5[2:]}"
     )
 
 

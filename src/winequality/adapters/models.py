@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from winequality.errors import IntegrityError, NotFoundError, UsageError
+from winequality.errors import IntegrityError, MissingObject, NotFoundError, UsageError
 from winequality.records import ALIAS, ModelSource, RunRecord, VersionRecord
 
 
@@ -48,6 +48,17 @@ def parse_model_ref(text: Optional[str], default_name: str) -> ModelRef:
     raise UsageError(
         f"model {text!r}: use NAME@ALIAS, NAME/VERSION or a version number, "
         f"e.g. {default_name}@{ALIAS} or {default_name}/1"
+    )
+
+
+def gone(source: ModelSource) -> str:
+    """The truth about a model whose bytes its run pushed and nobody can fetch any more."""
+    run = f"run {source.run_id[:8]}" if source.run_id else "its run"
+    return (
+        f"{source.label}: {run} pushed its model ({source.path}, md5 {source.md5}) to DVC "
+        f"remote {source.pushed_to}, and it is gone from there now (from DVC's objects and "
+        "wineq's vault); put it back with `wineq check --repair` in a clone whose DVC cache "
+        "still has it, or train again"
     )
 
 
@@ -128,7 +139,8 @@ class ModelResolver:
             raise NotFoundError(
                 f"{label} carries no DVC model path and md5; it was not made by wineq"
             )
-        return ModelSource(label, rid, lineage["model_path"], lineage["model_md5"])
+        pushed_to = lineage.get("dvc_remote", "")
+        return ModelSource(label, rid, lineage["model_path"], lineage["model_md5"], pushed_to)
 
     def fetch(self, source: ModelSource) -> bytes:
         """Exactly the bytes recorded for `source`, from the DVC cache or remote."""
@@ -136,6 +148,10 @@ class ModelResolver:
             return self.store.fetch(source.path, source.md5)
         except IntegrityError as exc:
             raise IntegrityError(f"{source.label}: {exc}") from exc
+        except MissingObject as exc:
+            if not source.pushed_to or exc.remote != source.pushed_to:
+                raise  # never pushed, or pushed elsewhere: the store's own words say so
+            raise MissingObject(gone(source), source.md5, exc.remote) from exc
 
     def resolve(
         self, model: Optional[str] = None, run_id: Optional[str] = None

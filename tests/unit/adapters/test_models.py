@@ -81,7 +81,7 @@ def test_the_champion_resolves_to_exactly_its_stored_bytes(resolver, tracker, ma
     assert content == MODEL_BYTES
     by_run, again = resolver.resolve(run_id=run_id[:8])
     assert (by_run.label, again) == (f"run {run_id}", MODEL_BYTES)
-    with damaged(dvc.cache_object()), damaged(dvc.remote_object()):
+    with damaged(dvc.cache_object()), damaged(dvc.remote_object()), damaged(dvc.vault_object()):
         with pytest.raises(IntegrityError, match=f"^wine-quality/1: {MODEL_PATH}: the DVC cache"):
             resolver.resolve()
 

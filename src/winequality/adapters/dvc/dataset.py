@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from winequality.adapters.dvc.repository import Repository, md5_of
+from winequality.adapters.dvc.vault import Vault
 from winequality.errors import DataError, StoreError
 from winequality.io.atomic import write_atomic
 from winequality.records import StoredFile
@@ -44,6 +45,7 @@ class Dataset:
                     f"data is tracked in data.dvc but the push to DVC remote {name!r} failed "
                     f"({exc}); fix the remote, then run `dvc push data.dvc`"
                 ) from exc
+            Vault.of(self.repository, repo).keep_version(md5)
             described = self.repository.describe(repo, name)
         changed = pointer.read_bytes() != before
         return StoredFile(f"{DATA_DIR}.dvc", md5, described, changed)
@@ -85,7 +87,13 @@ class Dataset:
                     "it the new version"
                 )
             try:
-                repo.pull(targets=[target], remote=self.repository.remote_name)
+                try:
+                    repo.pull(targets=[target], remote=self.repository.remote_name)
+                except DvcException:
+                    # gone from DVC's side of the remote (a `dvc gc -c` elsewhere): the vault's
+                    if not (name and Vault.of(self.repository, repo).restore_version(md5)):
+                        raise
+                    repo.checkout(targets=[target])
             except DvcException as exc:
                 raise DataError(
                     (

@@ -8,7 +8,8 @@ import hashlib
 from pathlib import Path
 
 from winequality.adapters.dvc.repository import Repository, md5_info, md5_of, transfer_errors
-from winequality.errors import IntegrityError, StoreError, first_line
+from winequality.adapters.dvc.vault import MODELS, Vault
+from winequality.errors import IntegrityError, MissingObject, StoreError, first_line
 from winequality.io.atomic import why_not_written, write_atomic
 from winequality.records import StoredFile
 
@@ -61,32 +62,46 @@ class ModelObjects:
                 raise StoreError(
                     f"could not put {relpath} in the DVC cache {cache.path}: {why_not_written(exc)}"
                 ) from exc
-            with transfer_errors() as reasons:
-                try:
-                    result = repo.cloud.push([md5_info(expected)], remote=name)
-                except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
-                    raise StoreError(
-                        f"could not push {relpath} (md5 {expected}) to DVC remote {name!r}: "
-                        f"{first_line(exc)}"
-                    ) from exc
-            if result.failed:
-                why = reasons[0] if reasons else "is it reachable?"
-                if "AccessDenied" in why or "Access Denied" in why:
-                    why = "access denied: these storage credentials may not write there"
-                raise StoreError(
-                    f"could not push {relpath} (md5 {expected}) to DVC remote "
-                    f"{self.repository.describe(repo, name)}: {why}"
-                )
+            self._push(repo, name, relpath, expected)
+            Vault.of(self.repository, repo).keep(MODELS, [expected])
             location = self.repository.location(repo, name)
             return StoredFile(relpath, expected, f"{name} ({location['url']})", location=location)
 
+    def _push(self, repo, name: str, relpath: str, md5: str) -> None:
+        """Push the cached object `md5` to the remote; a StoreError saying why not."""
+        with transfer_errors() as reasons:
+            try:
+                result = repo.cloud.push([md5_info(md5)], remote=name)
+            except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
+                raise StoreError(
+                    f"could not push {relpath} (md5 {md5}) to DVC remote {name!r}: "
+                    f"{first_line(exc)}"
+                ) from exc
+        if result.failed:
+            why = reasons[0] if reasons else "is it reachable?"
+            if "AccessDenied" in why or "Access Denied" in why:
+                why = "access denied: these storage credentials may not write there"
+            raise StoreError(
+                f"could not push {relpath} (md5 {md5}) to DVC remote "
+                f"{self.repository.describe(repo, name)}: {why}"
+            )
+
+    def secure(self, relpath: str, md5: str) -> None:
+        """Put the model object `md5` back where it belongs, DVC's objects in the remote and
+        the vault, from whichever copy is intact (cache, remote, vault)."""
+        self.fetch(relpath, md5)
+        with self.repository.open() as repo:
+            name, _ = self.repository.remote(repo)
+            self._push(repo, name, relpath, md5)
+            Vault.of(self.repository, repo).keep(MODELS, [md5])
+
     def in_remote(self, md5: str) -> bool:
-        """Whether the remote holds the object with this md5."""
+        """Whether the remote holds the object with this md5 (DVC's copy or the vault's)."""
 
         with self.repository.open() as repo:
             name, odb = self.repository.remote(repo)
             try:
-                return bool(odb.exists(md5))
+                return bool(odb.exists(md5)) or Vault.of(self.repository, repo).has(MODELS, md5)
             except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
                 raise StoreError(
                     f"could not reach DVC remote {self.repository.describe(repo, name)}: {first_line(exc)}"
@@ -138,8 +153,9 @@ class ModelObjects:
         )
 
     def _pull_object(self, repo, path: str, md5: str) -> None:
-        """Fetch one object from the remote into the cache; an IntegrityError when the
-        remote's copy is damaged, else a StoreError saying why not."""
+        """Fetch one object from the remote into the cache: DVC's copy, else (gone after a
+        `dvc gc -c`, or damaged) the vault's; a MissingObject when neither is there, an
+        IntegrityError when what is there is damaged, else a StoreError saying why not."""
         name, odb = self.repository.remote(repo)
         try:
             # Asked first: DVC drops an object that fails its hash on the way in without a
@@ -147,18 +163,25 @@ class ModelObjects:
             # "never pushed" from "damaged".
             there = bool(odb.exists(md5))
             failed = there and bool(repo.cloud.pull([md5_info(md5)], remote=name).failed)
+            if there and not failed and repo.cache.local.exists(md5):
+                return
+            if Vault.of(self.repository, repo).restore(MODELS, md5):
+                return
+        except StoreError:
+            raise
         except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
             raise StoreError(
                 f"could not fetch {path} (md5 {md5}) from DVC remote {name!r}: {first_line(exc)}"
             ) from exc
         if not there:
-            raise StoreError(
+            raise MissingObject(
                 f"{path} with md5 {md5} is neither in the DVC cache nor in remote "
-                f"{name!r}; it was never pushed, or the remote is not the one it was "
-                "pushed to"
+                f"{name!r} (nor in wineq's vault there); it was never pushed, or the remote "
+                "is not the one it was pushed to",
+                md5,
+                self.repository.describe(repo, name),
             )
-        if failed or not repo.cache.local.exists(md5):
-            raise IntegrityError(self._damaged_remote(repo, path, md5))
+        raise IntegrityError(self._damaged_remote(repo, path, md5))
 
     @staticmethod
     def _read_cached(cached: Path, path: str) -> tuple[bytes, str]:

@@ -4,24 +4,17 @@ version that only this clone has is pushed before a run trains on it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
 from winequality.adapters.dvc.repository import Repository, md5_info, transfer_errors
+from winequality.adapters.dvc.vault import DATA, Vault, version_objects
 from winequality.errors import StoreError, first_line
 from winequality.io.atomic import write_atomic
 from winequality.records import StoredFile
 from winequality.settings import DATA_DIR, DATA_FILE
-
-
-def _objects(repo, dir_md5: str) -> list[str]:
-    """The md5s of a data version: its files', then its manifest's (so a remote that holds
-    the manifest holds every file it names)."""
-    manifest = json.loads(Path(repo.cache.local.oid_to_path(dir_md5)).read_text())
-    return [entry["md5"] for entry in manifest] + [dir_md5]
 
 
 def with_meta(pointer: bytes, meta: dict[str, Any]) -> bytes:
@@ -66,12 +59,15 @@ class DataVersions:
         return StoredFile(f"{DATA_DIR}.dvc", md5, described, True)
 
     def ensure_pushed(self, md5: str) -> Optional[str]:
-        """Push the data version `md5` (in this clone's cache) if the remote lacks any of its
-        objects; the remote as named in messages when it pushed, else None."""
+        """Push the data version `md5` (in this clone's cache) if the remote or the vault
+        lacks any of its objects; the remote as named in messages when it pushed, else None."""
         with self.repository.open() as repo:
             name, odb = self.repository.remote(repo)
             try:
-                missing = [oid for oid in _objects(repo, md5) if not odb.exists(oid)]
+                objects = version_objects(repo.cache.local, md5)
+                missing = [oid for oid in objects if not odb.exists(oid)]
+                if not Vault.of(self.repository, repo).has(DATA, md5):
+                    missing.append(md5)
             except OSError:
                 return None  # not in this cache: the pull that follows says what is wrong
             except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
@@ -94,10 +90,16 @@ class DataVersions:
             try:
                 if not cache.exists(md5):
                     repo.cloud.pull([md5_info(md5)], remote=name)
-                file_md5 = _objects(repo, md5)[0]
+                if not cache.exists(md5):  # gone from DVC's side (dvc gc -c): the vault's
+                    Vault.of(self.repository, repo).restore_version(md5)
+                file_md5 = version_objects(cache, md5)[0]
                 if not cache.exists(file_md5):
                     repo.cloud.pull([md5_info(file_md5)], remote=name)
+                if not cache.exists(file_md5):
+                    Vault.of(self.repository, repo).restore_version(md5)
                 content = Path(cache.oid_to_path(file_md5)).read_bytes()
+            except StoreError:
+                raise
             except (OSError, ValueError, IndexError) as exc:
                 raise StoreError(
                     f"the data version {md5} is neither in the DVC cache nor in remote "
@@ -118,13 +120,14 @@ class DataVersions:
         where = self.repository.describe(repo, name)
         with transfer_errors() as reasons:
             try:
-                for oid in _objects(repo, md5):
+                for oid in version_objects(repo.cache.local, md5):
                     result = repo.cloud.push([md5_info(oid)], remote=name)
                     if result.failed:
                         raise StoreError(
                             f"could not push the data version {md5} to DVC remote {where}: "
                             f"{reasons[0] if reasons else 'is it reachable?'}"
                         )
+                Vault.of(self.repository, repo).keep_version(md5)
             except StoreError:
                 raise
             except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
