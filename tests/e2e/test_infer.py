@@ -292,7 +292,8 @@ def test_the_lookup_process_hands_over_exactly_the_registered_bytes(champion):
 
     from tests.support.project import damaged, remote_object
 
-    with damaged(cached), damaged(remote_object(champion, md5)):
+    vaulted = remote_object(champion, md5, "wineq-vault/models")
+    with damaged(cached), damaged(remote_object(champion, md5)), damaged(vaulted):
         lookup = ModelLookup.start(settings, None, None)
         try:
             with pytest.raises(IntegrityError, match=f"wine-quality/1: .*recorded {md5}"):

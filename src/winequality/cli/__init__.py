@@ -6,7 +6,7 @@ draws (the only module importing rich), `prompts.py` asks. Only typer, the stand
 pandas load inside the commands that need them, so `--help` stays fast.
 """
 
-from winequality.cli import data, infer, register, runs, show, train
+from winequality.cli import data, housekeeping, infer, register, runs, show, train
 from winequality.cli.app import app
 
 # in the order `wineq --help` lists them
@@ -16,6 +16,8 @@ app.command()(register.register)
 app.command()(infer.infer)
 app.command()(runs.runs)
 app.command()(show.show)
+app.command()(housekeeping.check)
+app.command()(housekeeping.gc)
 # an older name of the listing; `runs` is documented
 app.command("list-runs", hidden=True)(runs.runs)
 

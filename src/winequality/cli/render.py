@@ -498,3 +498,29 @@ def _counted(counts: dict) -> str:
         return ""
     colours = ", ".join(f"{c} {counts[c]:,}" for c in COLORS if c in counts)
     return f"{counts.get('wines', 0):,}" + (f" ({colours})" if colours else "")
+
+
+def checks_table(checks):
+    """`wineq check`: each registered version's model and data bytes in the remote."""
+    from rich.table import Table
+
+    table = Table(title="registered versions' bytes in the DVC remote")
+    for column in ("version", "run", "model md5", "model", "data md5", "data"):
+        table.add_column(column, no_wrap=True)
+    for c in checks:
+        table.add_row(c.label, c.run_id[:8], c.model_md5[:12], c.model, c.data_md5[:12], c.data)
+    return table
+
+
+def garbage_table(collection):
+    """`wineq gc`: the model objects it removed (or would remove), their size and runs."""
+    from rich.table import Table
+
+    verb = "removed" if collection.removed else "would remove"
+    table = Table(title=f"model bytes wineq gc {verb}: {human_size(collection.bytes)}")
+    for column in ("model md5", "size", "deleted runs", "copies"):
+        table.add_column(column, overflow="fold")
+    for g in collection.garbage:
+        runs = " ".join(r[:8] for r in g.runs) or "(removed by mlflow gc)"
+        table.add_row(g.md5, human_size(g.size), runs, ", ".join(g.where))
+    return table

@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO, Optional, Union
 
-from winequality.errors import DataError, UsageError
+from winequality.domain.splits import SPLIT_RULE
+from winequality.errors import DataError, MissingObject, UsageError
 from winequality.records import AddOptions, DataAddition, DataVersion, StoredFile
 from winequality.schema import COLORS
 from winequality.settings import DATA_FILE
@@ -228,7 +229,20 @@ def pull_version(
             raise DataError(f"run {run.run_id} records no data version; it was not made by wineq")
     else:
         md5 = str(version) if str(version).endswith(".dir") else f"{version}.dir"
-    content = store.fetch_data_version(md5)
+    try:
+        content = store.fetch_data_version(md5)
+    except MissingObject as exc:
+        if run_id is None or run.params.get("split_rule") != SPLIT_RULE:
+            raise
+        # a run under this split rule started only once its data was in the remote
+        raise MissingObject(
+            f"run {run.run_id[:8]} trained on the data version {md5} once it was in DVC "
+            f"remote {exc.remote}, and it is gone from there now (from DVC's objects and "
+            "wineq's vault); push it again from a clone whose DVC cache still has it "
+            "(`dvc push data.dvc` at a commit that names it)",
+            md5,
+            exc.remote,
+        ) from exc
     path = output or Path(f"wine-quality-{md5[:8]}.csv")
     write_atomic(path, content)
     return md5, path, content.count(b"\n") - 1

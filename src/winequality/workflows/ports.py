@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from winequality.records import ModelSource, RunRecord, StoredFile, VersionRecord
+from winequality.records import ModelSource, References, RunRecord, StoredFile, VersionRecord
 
 
 class Tracker(Protocol):
@@ -64,6 +64,8 @@ class Tracker(Protocol):
 
     def versions(self, doing: str = "", needs: str = "") -> list[VersionRecord]: ...
 
+    def references(self) -> References: ...
+
     def register(
         self,
         run: RunRecord,
@@ -100,6 +102,20 @@ class Store(Protocol):
     def fetch(self, path: str, md5: str) -> bytes: ...
 
     def bucket_filesystem(self, url: str) -> Any: ...
+
+    def kept_models(self) -> dict[str, tuple[int, float]]: ...
+
+    def model_copies(self, md5: str) -> tuple[tuple[str, ...], int]: ...
+
+    def remove_model(self, md5: str) -> None: ...
+
+    def verify_model(self, md5: str) -> str: ...
+
+    def verify_data(self, md5: str) -> str: ...
+
+    def secure_model(self, md5: str) -> None: ...
+
+    def secure_data(self, md5: str) -> None: ...
 
 
 class Resolver(Protocol):

@@ -10,6 +10,7 @@ a terminal:
     workflows/register.py  check a run and its bytes, register it, move the alias
     workflows/infer.py     resolve a model (here or in a child process), predict a file
     workflows/runs.py      list the experiment's runs; show one run or version whole
+    workflows/housekeeping.py  wineq gc (what MLflow no longer references) and wineq check
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 from winequality.domain.params import TrainParams
 from winequality.records import (
     AddOptions,
+    Collection,
     DataAddition,
     DataVersion,
+    Garbage,
     InferOptions,
     InferResult,
     Registration,
@@ -32,6 +35,7 @@ from winequality.records import (
     RunsPage,
     StoredFile,
     TrainResult,
+    VersionCheck,
     VersionRecord,
 )
 from winequality.settings import Settings
@@ -102,6 +106,20 @@ class WineService:
         from winequality.workflows import data
 
         return data.pull_version(self.store, self.resolver, run_id, version, output)
+
+    def collect_garbage(
+        self, dry_run: bool, grace_s: float, progress: Optional[Callable[[Garbage], None]] = None
+    ) -> Collection:
+        """Remove (or list) the model bytes no live run and no registered version references."""
+        from winequality.workflows import housekeeping
+
+        return housekeeping.collect(self.tracker, self.store, dry_run, grace_s, progress)
+
+    def check_versions(self, repair: bool = False) -> list[VersionCheck]:
+        """Whether every registered version's model and data bytes are in the remote intact."""
+        from winequality.workflows import housekeeping
+
+        return housekeeping.check(self.tracker, self.store, repair)
 
     def train(
         self,

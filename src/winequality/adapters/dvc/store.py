@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from winequality.adapters.dvc.dataset import Dataset
+from winequality.adapters.dvc.housekeeping import Housekeeping
 from winequality.adapters.dvc.objects import ModelObjects
 from winequality.adapters.dvc.repository import Repository
 from winequality.adapters.dvc.versions import DataVersions
@@ -34,6 +35,7 @@ class ModelStore:
         self.dataset = Dataset(self.repository)
         self.objects = ModelObjects(self.repository)
         self.versions = DataVersions(self.repository)
+        self.housekeeping = Housekeeping(self.repository)
 
     @classmethod
     def from_settings(cls, settings) -> ModelStore:
@@ -96,6 +98,32 @@ class ModelStore:
 
     def fetch(self, path: str, md5: str) -> bytes:
         return self.objects.fetch(path, md5)
+
+    # ------------------------------------------------------------- housekeeping
+
+    def kept_models(self) -> dict[str, tuple[int, float]]:
+        return self.housekeeping.kept_models()
+
+    def model_copies(self, md5: str) -> tuple[tuple[str, ...], int]:
+        return self.housekeeping.copies(md5)
+
+    def remove_model(self, md5: str) -> None:
+        self.housekeeping.remove_model(md5)
+
+    def verify_model(self, md5: str) -> str:
+        return self.housekeeping.verify_model(md5)
+
+    def verify_data(self, md5: str) -> str:
+        return self.housekeeping.verify_data(md5)
+
+    def secure_model(self, md5: str) -> None:
+        from winequality.settings import MODEL_FILE
+
+        self.objects.secure(MODEL_FILE, md5)
+
+    def secure_data(self, md5: str) -> None:
+        self.versions.fetch(md5)  # into the cache, from whichever copy is intact
+        self.versions.ensure_pushed(md5)
 
 
 def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> bytes:

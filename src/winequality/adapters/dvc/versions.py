@@ -11,7 +11,7 @@ import yaml
 
 from winequality.adapters.dvc.repository import Repository, md5_info, transfer_errors
 from winequality.adapters.dvc.vault import DATA, Vault, version_objects
-from winequality.errors import StoreError, first_line
+from winequality.errors import MissingObject, StoreError, first_line
 from winequality.io.atomic import write_atomic
 from winequality.records import StoredFile
 from winequality.settings import DATA_DIR, DATA_FILE
@@ -101,10 +101,13 @@ class DataVersions:
             except StoreError:
                 raise
             except (OSError, ValueError, IndexError) as exc:
-                raise StoreError(
+                where = self.repository.describe(repo, name)
+                raise MissingObject(
                     f"the data version {md5} is neither in the DVC cache nor in remote "
-                    f"{self.repository.describe(repo, name)}; push it from the clone that "
-                    "has it (`dvc push data.dvc` there)"
+                    f"{where} (nor in wineq's vault there); push it from the clone that "
+                    "has it (`dvc push data.dvc` there)",
+                    md5,
+                    where,
                 ) from exc
             except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
                 raise StoreError(

@@ -15,7 +15,7 @@ from winequality.adapters.mlflow.connection import Connection, TrackingStore, tr
 from winequality.adapters.mlflow.packaging import Packaging
 from winequality.adapters.mlflow.registry import Registry
 from winequality.adapters.mlflow.runs import Experiment, RunReader, RunWriter
-from winequality.records import ALIAS, RunRecord, VersionRecord
+from winequality.records import ALIAS, References, RunRecord, VersionRecord
 
 
 class ExperimentTracker:
@@ -130,6 +130,13 @@ class ExperimentTracker:
         return self.reader.ui_url(run)
 
     # ------------------------------------------------------------- registry
+
+    def references(self) -> References:
+        """The model md5s every live run and registered version references, and those only
+        deleted runs do (references.py)."""
+        from winequality.adapters.mlflow.references import references
+
+        return references(self.connection)
 
     def versions(self, doing: str = "", needs: str = "") -> list[VersionRecord]:
         return self.registry.versions(doing, needs)
