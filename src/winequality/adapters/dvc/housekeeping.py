@@ -13,7 +13,6 @@ from typing import Any, Optional
 
 from winequality.adapters.dvc.repository import Repository
 from winequality.adapters.dvc.vault import DATA, MODELS, Vault
-from winequality.errors import StoreError, first_line
 from winequality.records import DAMAGED, MISSING, OK
 
 Reader = Callable[[str], Optional[bytes]]
@@ -31,15 +30,8 @@ class Housekeeping:
         the remote cannot be reached."""
         with self.repository.open() as repo:
             name, odb = self.repository.remote(repo)
-            try:
+            with self.repository.reaching(repo, name):
                 yield repo, odb, Vault.of(self.repository, repo)
-            except StoreError:
-                raise
-            except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
-                raise StoreError(
-                    f"could not reach DVC remote {self.repository.describe(repo, name)}: "
-                    f"{first_line(exc)}"
-                ) from exc
 
     def kept_models(self) -> dict[str, tuple[int, float]]:
         """The vault's model objects: size in bytes and when each was written."""

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional, cast
 
-from winequality.errors import StoreError, first_line
+from winequality.errors import StoreError, WineqError, first_line
 from winequality.records import without_credentials
 
 SPEC_KEYS = ("url", "endpointurl", "region")  # what reaches a remote again; no secrets
@@ -124,6 +124,19 @@ class Repository:
         # a name: without one DVC refused above (NoRemoteError)
         name = cast(str, self.default_remote(repo))
         return name, odb
+
+    @contextmanager
+    def reaching(self, repo, name: str, doing: str = "could not reach") -> Iterator[None]:
+        """Any failure to reach the remote (botocore, aiohttp, OS, ...) as one StoreError
+        line, `doing` DVC remote `name (url)`: why; wineq's own errors pass through."""
+        try:
+            yield
+        except WineqError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"{doing} DVC remote {self.describe(repo, name)}: {first_line(exc)}"
+            ) from exc
 
     @staticmethod
     def location(repo, name: str) -> dict:

@@ -122,7 +122,7 @@ class DataVersions:
         """Push a data version's objects, its files first; a StoreError saying why not."""
         where = self.repository.describe(repo, name)
         with transfer_errors() as reasons:
-            try:
+            with self.repository.reaching(repo, name, f"could not push the data version {md5} to"):
                 for oid in version_objects(repo.cache.local, md5):
                     result = repo.cloud.push([md5_info(oid)], remote=name)
                     if result.failed:
@@ -131,10 +131,3 @@ class DataVersions:
                             f"{reasons[0] if reasons else 'is it reachable?'}"
                         )
                 Vault.of(self.repository, repo).keep_version(md5)
-            except StoreError:
-                raise
-            except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
-                raise StoreError(
-                    f"could not push the data version {md5} to DVC remote {where}: "
-                    f"{first_line(exc)}"
-                ) from exc
