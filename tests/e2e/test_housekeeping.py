@@ -184,9 +184,9 @@ def test_wineq_check_names_versions_whose_bytes_are_gone_and_repairs_them(
     lost = cli("infer", wines, "--model", "1")
     assert lost.exit_code == 4
     assert lost.stderr.startswith(
-        f"Error: wine-quality/1: run {runs[0]['run_id'][:8]} pushed its model "
-        f"(models/model.pt, md5 {first}) to DVC remote shared ({remote}), and it is gone "
-        "from there now"
+        f"Error: wine-quality/1: the model of run {runs[0]['run_id'][:8]} (models/model.pt, "
+        f"md5 {first}) was pushed to DVC remote shared ({remote}), and it is gone from there "
+        "now"
     )
     enter(project, monkeypatch)
     repaired = json.loads(cli("check", "--repair", "--json").stdout)

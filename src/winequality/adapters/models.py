@@ -53,9 +53,10 @@ def parse_model_ref(text: Optional[str], default_name: str) -> ModelRef:
 
 def gone(source: ModelSource) -> str:
     """The truth about a model whose bytes its run pushed and nobody can fetch any more."""
-    run = f"run {source.run_id[:8]}" if source.run_id else "its run"
+    named = source.label.startswith("run ") or not source.run_id
+    of = "" if named else f" of run {source.run_id[:8]}"
     return (
-        f"{source.label}: {run} pushed its model ({source.path}, md5 {source.md5}) to DVC "
+        f"{source.label}: the model{of} ({source.path}, md5 {source.md5}) was pushed to DVC "
         f"remote {source.pushed_to}, and it is gone from there now (from DVC's objects and "
         "wineq's vault); put it back with `wineq check --repair` in a clone whose DVC cache "
         "still has it, or train again"
