@@ -303,17 +303,32 @@ def test_an_interrupted_training_ends_killed_and_never_tears_the_model(project, 
     assert model.read_bytes() == before
 
 
-def test_altered_bytes_in_the_remote_are_refused(project, cli, s3, aws, tmp_path, monkeypatch):
+def test_altered_bytes_in_the_remote_heal_from_the_vault_or_are_refused(
+    project, cli, s3, aws, tmp_path, monkeypatch
+):
     endpoint, client = s3
     use_s3_remote(project, endpoint, "altered")
     assert cli("train", "--epochs", "2").exit_code == 0
     assert cli("register", "--min-rmse", "5").exit_code == 0
     md5 = tracker_for(project).version("1").lineage["model_md5"]
-    key = f"altered/dvcstore/files/md5/{md5[:2]}/{md5[2:]}"
-    content = bytearray(client.get_object(Bucket="wineq", Key=key)["Body"].read())
-    content[len(content) // 2] ^= 0xFF
-    client.put_object(Bucket="wineq", Key=key, Body=bytes(content))
+    keys = [
+        f"altered/dvcstore/{area}/{md5[:2]}/{md5[2:]}"
+        for area in ("files/md5", "wineq-vault/models")
+    ]
+    originals = [client.get_object(Bucket="wineq", Key=key)["Body"].read() for key in keys]
     monkeypatch.setenv("WINEQ_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
+
+    def alter(key: str, content: bytes) -> None:
+        altered = bytearray(content)
+        altered[len(altered) // 2] ^= 0xFF
+        client.put_object(Bucket="wineq", Key=key, Body=bytes(altered))
+
+    alter(keys[0], originals[0])  # DVC's copy: the vault's heals it, in the same command
+    monkeypatch.chdir(fresh_clone(project, tmp_path / "healed"))
+    healed = cli("infer", project / "data" / "wine-quality.csv")
+    assert healed.exit_code == 0, healed.stderr
+
+    alter(keys[1], originals[1])  # both copies
     monkeypatch.chdir(fresh_clone(project, tmp_path / "clone"))
     result = cli("infer", project / "data" / "wine-quality.csv")
     assert result.exit_code == 5, result.stderr
@@ -322,3 +337,19 @@ def test_altered_bytes_in_the_remote_are_refused(project, cli, s3, aws, tmp_path
     )
     assert f"does not hash to the recorded {md5}; the remote's object is damaged" in result.stderr
     assert md5_of(project / "models" / "model.pt") == md5  # the original is untouched
+
+
+def test_dvc_gc_on_an_s3_remote_loses_no_model(project, cli, s3, aws, tmp_path, monkeypatch):
+    endpoint, client = s3
+    use_s3_remote(project, endpoint, "collected")
+    assert cli("train", "--epochs", "2").exit_code == 0
+    assert cli("register", "--min-rmse", "5").exit_code == 0
+    md5 = tracker_for(project).version("1").lineage["model_md5"]
+    run(["dvc", "gc", "-w", "-c", "-f"], project, env={**os.environ, **S3_ENV})
+    listed = client.list_objects_v2(Bucket="wineq", Prefix="collected/")["Contents"]
+    assert not any(o["Key"].endswith(f"files/md5/{md5[:2]}/{md5[2:]}") for o in listed)
+    monkeypatch.setenv("WINEQ_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
+    monkeypatch.chdir(fresh_clone(project, tmp_path / "clone"))
+    result = cli("infer", project / "data" / "wine-quality.csv")
+    assert result.exit_code == 0, result.stderr
+    assert cli("check").exit_code == 0
