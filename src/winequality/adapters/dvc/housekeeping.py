@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Optional
 
 from winequality.adapters.dvc.repository import Repository
-from winequality.adapters.dvc.vault import DATA, MODELS, Vault
+from winequality.adapters.dvc.vault import DATA, MODELS, Vault, read_object
 from winequality.records import DAMAGED, MISSING, OK
-
-Reader = Callable[[str], Optional[bytes]]
 
 
 class Housekeeping:
@@ -63,35 +61,25 @@ class Housekeeping:
         """ok when the remote (DVC's objects or the vault) has an intact copy of the model
         object, damaged when it has only bad ones, missing when it has none."""
         with self._open() as (_, odb, vault):
-            return _state([_reader(odb), lambda oid: vault.read(MODELS, oid)], md5)[0]
+            return _state([odb, vault.odb(MODELS)], md5)[0]
 
     def verify_data(self, dir_md5: str) -> str:
         """The same for a data version: its manifest and every file it names."""
         with self._open() as (_, odb, vault):
-            readers = [_reader(odb), lambda oid: vault.read(DATA, oid)]
-            state, manifest = _state(readers, dir_md5)
+            places = [odb, vault.odb(DATA)]
+            state, manifest = _state(places, dir_md5)
             if manifest is None:
                 return state
-            files = [_state(readers, entry["md5"])[0] for entry in json.loads(manifest)]
+            files = [_state(places, entry["md5"])[0] for entry in json.loads(manifest)]
             return next((s for s in (DAMAGED, MISSING) if s in files), state)
 
 
-def _reader(odb) -> Reader:
-    def read(oid: str) -> Optional[bytes]:
-        try:
-            return odb.fs.cat_file(odb.oid_to_path(oid))
-        except FileNotFoundError:
-            return None
-
-    return read
-
-
-def _state(readers: list[Reader], oid: str) -> tuple[str, Optional[bytes]]:
+def _state(places: list, oid: str) -> tuple[str, Optional[bytes]]:
     """ok and the bytes of the first copy that hashes to `oid`; else damaged (some copy,
     none intact) or missing (no copy)."""
     seen = False
-    for read in readers:
-        content = read(oid)
+    for odb in places:
+        content = read_object(odb, oid)
         if content is None:
             continue
         seen = True

@@ -66,17 +66,14 @@ class Vault:
     def restore(self, kind: str, oid: str) -> bool:
         """Copy the object `oid` from the vault into the DVC cache; whether the vault had an
         intact copy (a damaged one is not copied)."""
-        odb = self._odbs[kind]
         try:
-            if not odb.exists(oid):
-                return False
-            content = odb.fs.cat_file(odb.oid_to_path(oid))
-        except Exception as exc:  # any failure to reach the remote (botocore, OS, ...)
+            content = read_object(self._odbs[kind], oid)
+        except Exception as exc:  # any failure to reach the remote (botocore, aiohttp, OS)
             raise StoreError(
                 f"could not read wineq's vault in DVC remote {self.where}: {first_line(exc)}"
             ) from exc
-        if hashlib.md5(content).hexdigest() != oid.removesuffix(".dir"):
-            return False  # damaged: not copied, so nothing downstream trusts it
+        if content is None or hashlib.md5(content).hexdigest() != oid.removesuffix(".dir"):
+            return False  # absent, or damaged: not copied, so nothing downstream trusts it
         self.cache.add_bytes(oid, content)
         return True
 
@@ -108,16 +105,14 @@ class Vault:
             pass
         return found
 
-    def read(self, kind: str, oid: str) -> Optional[bytes]:
-        """The vault's bytes of `oid`, or None when it has none."""
-        odb = self._odbs[kind]
-        try:
-            return odb.fs.cat_file(odb.oid_to_path(oid))
-        except FileNotFoundError:
-            return None
 
-    def delete(self, kind: str, oid: str) -> None:
-        self._odbs[kind].delete(oid)
+def read_object(odb, oid: str) -> Optional[bytes]:
+    """The bytes of object `oid` in an object database (a remote's, the vault's), or None
+    when it has none."""
+    try:
+        return odb.fs.cat_file(odb.oid_to_path(oid))
+    except FileNotFoundError:
+        return None
 
 
 def _modified(info: dict) -> float:
