@@ -147,6 +147,10 @@ class Registration:
     version: VersionRecord
     run: RunRecord
     reused: bool
+    gate: Optional[Comparison] = None
+    """The comparison with the champion that let the run in (None when there was none)."""
+    previous: Optional[str] = None
+    """The version the alias left, if it moved."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -158,6 +162,8 @@ class Registration:
             "model_path": self.version.lineage.get("model_path"),
             "model_md5": self.version.lineage.get("model_md5"),
             "reused": self.reused,
+            "previous": self.previous,
+            "gate": self.gate.as_dict() if self.gate else None,
         }
 
 
@@ -165,7 +171,9 @@ class Registration:
 class InferResult:
     model: ModelSource
     rows: int
-    metrics: Optional[dict[str, float]]
+    metrics: Optional[dict[str, Any]]
+    """Against a quality column: rmse, mae on all wines; rmse_unseen, mae_unseen on those
+    the model did not train on (`unseen` of them, `trained_on` the rest)."""
     output: Optional[Union[Path, str]]
     frame: Optional[object] = None  # the predictions, when neither a file nor a stream was given
     interval: Optional[float] = None
@@ -416,3 +424,111 @@ class VersionCheck:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ModelScores:
+    """One model of a comparison: which it is, and how it did on the shared wines."""
+
+    label: str
+    run_id: str
+    model_md5: str
+    scores: dict[str, dict[str, Any]]
+    """Per `"all"` and per colour: wines, rmse, mae, within_0_5, coverage (80% interval)."""
+    trained_on: int
+    """How many of the wines offered (before any were left out) it trained on."""
+    difference: Optional[dict[str, Any]] = None
+    """RMSE minus the first model's, with its bootstrap interval (None for the first)."""
+    verdict: Optional[str] = None
+
+    @property
+    def rmse(self) -> float:
+        return float(self.scores["all"]["rmse"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Models scored on the same wines: none of them trained on any, unless asked."""
+
+    wines: int
+    source: str
+    """Where the wines came from: the current data version, or a file."""
+    offered: int
+    excluded: int
+    """Offered wines left out because a compared model trained on them."""
+    models: list[ModelScores]
+    notes: list[str] = field(default_factory=list)
+    recorded: Optional[str] = None
+    """The MLflow run that records the comparison, and where to see it."""
+    ui_url: Optional[str] = None
+
+    def as_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        found["models"] = [m.as_dict() for m in self.models]
+        return found
+
+
+@dataclass(frozen=True)
+class ChampionMove:
+    """One move of the champion alias: when, who, from which version to which, why."""
+
+    at: str
+    by: str
+    to: str
+    how: str
+    """register, promote or force."""
+    previous: Optional[str] = None
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """How `wineq register` treats the current champion."""
+
+    tolerance: float = 0.0
+    """How much worse (RMSE on shared wines) a candidate may be and still become champion."""
+    force: bool = False
+    reason: str = ""
+    alias: str = ALIAS
+    """The alias to move; any other than champion registers without the gate."""
+    user: str = ""
+    """Who asks, for the champion's history."""
+
+
+@dataclass(frozen=True)
+class ModelDetail:
+    """A registered model whole: its versions (newest first) and the champion's history."""
+
+    name: str
+    versions: list[VersionRecord]
+    history: list[ChampionMove]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "versions": [
+                {"version": v.version, "aliases": list(v.aliases), "run_id": v.run_id}
+                for v in self.versions
+            ],
+            "history": [m.as_dict() for m in self.history],
+        }
+
+
+@dataclass
+class CompareOptions:
+    """What `wineq compare` scores on, and whether it records the result."""
+
+    data: Optional[Path] = None
+    """A file of labelled wines (any format `infer` reads); default: the current data."""
+    include_trained: bool = False
+    """Keep the file's wines that a compared model trained on (counted either way)."""
+    color: Optional[str] = None
+    fmt: Optional[str] = None
+    record: bool = True
+    premium: int = 7

@@ -6,13 +6,25 @@ draws (the only module importing rich), `prompts.py` asks. Only typer, the stand
 pandas load inside the commands that need them, so `--help` stays fast.
 """
 
-from winequality.cli import data, housekeeping, infer, register, runs, show, train
+from winequality.cli import (
+    compare,
+    data,
+    housekeeping,
+    infer,
+    promote,
+    register,
+    runs,
+    show,
+    train,
+)
 from winequality.cli.app import app
 
 # in the order `wineq --help` lists them
 app.add_typer(data.data_app, name="data")
 app.command()(train.train)
 app.command()(register.register)
+app.command()(promote.promote)
+app.command()(compare.compare)
 app.command()(infer.infer)
 app.command()(runs.runs)
 app.command()(show.show)

@@ -416,10 +416,30 @@ def print_inference(result) -> None:
             err=True,
         )
     if result.metrics:
-        typer.echo(
-            f"Against the quality column: RMSE {result.metrics['rmse']:.4f}, MAE {result.metrics['mae']:.4f}.",
-            err=True,
+        typer.echo(labelled_scores(result.metrics), err=True)
+
+
+def labelled_scores(m: dict) -> str:
+    """What the quality column says, never mistaking training wines for test wines."""
+    everything = f"RMSE {m['rmse']:.4f}, MAE {m['mae']:.4f}"
+    if "trained_unknown" in m:
+        return (
+            f"Against the quality column: {everything} (which of these wines the model "
+            f"trained on is unknown: {m['trained_unknown']})."
         )
+    wines, unseen, trained = m["wines"], m["unseen"], m["trained_on"]
+    if not trained:
+        return f"Against the quality column, on {wines:,} wines the model never trained on: {everything}."
+    if not unseen:
+        return (
+            f"Against the quality column: the model trained on all {wines:,} of these wines, "
+            f"so {everything} is a training score, not a test score."
+        )
+    return (
+        f"Against the quality column: the model trained on {trained:,} of these {wines:,} "
+        f"wines. On the {unseen:,} others: RMSE {m['rmse_unseen']:.4f}, MAE "
+        f"{m['mae_unseen']:.4f}; on all {wines:,}, training wines included: {everything}."
+    )
 
 
 def versions_table(versions):
@@ -524,3 +544,69 @@ def garbage_table(collection):
         runs = " ".join(r[:8] for r in g.runs) or "(removed by mlflow gc)"
         table.add_row(g.md5, human_size(g.size), runs, ", ".join(g.where))
     return table
+
+
+def _share(value: Optional[float]) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def comparison_table(result):
+    """Each model's scores on the shared wines, overall and per colour."""
+    from rich.table import Table
+
+    table = Table(title=f"{result.wines:,} wines none of the models trained on")
+    for column in ("model", "wines", "RMSE", "MAE", "within 0.5", "80% coverage"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for m in result.models:
+        for part, s in m.scores.items():
+            name = m.label if part == "all" else f"  {part}"
+            table.add_row(
+                name, f"{s['wines']:,}", f"{s['rmse']:.4f}", f"{s['mae']:.4f}",
+                _share(s["within_0_5"]), _share(s["coverage"]),
+            )  # fmt: skip
+    return table
+
+
+def print_comparison(result) -> None:
+    """What `wineq compare` found: where the wines came from, the table, the verdicts."""
+    console = new_console()
+    left = (
+        f"; {result.excluded:,} left out: a compared model trained on them"
+        if result.excluded
+        else ""
+    )
+    console.print(f"{result.offered:,} wines from {result.source}{left}.", markup=False)
+    print_table(comparison_table(result), console)
+    for m in result.models[1:]:
+        d = m.difference
+        console.print(
+            f"{m.label} − {result.models[0].label}: RMSE {d['rmse']:+.4f} "
+            f"(95% interval {d['low']:+.4f} to {d['high']:+.4f}, paired bootstrap of "
+            f"{d['resamples']} draws) — {m.verdict}",
+            markup=False,
+        )
+    for note in result.notes:
+        typer.echo(f"Note: {note}", err=True)
+    if result.recorded:
+        where = result.ui_url or f"run {result.recorded}"
+        typer.echo(f"Recorded in MLflow: {where}", err=True)
+
+
+def print_model_detail(detail) -> None:
+    """A registered model: its versions and where champion has been."""
+    console = new_console()
+    print_table(versions_table(detail.versions), console)
+    if not detail.history:
+        console.print("No moves of @champion recorded (made before wineq kept its history).")
+        return
+    from rich.table import Table
+
+    table = Table(title="history of @champion, oldest first")
+    for column in ("when (UTC)", "who", "from", "to", "how", "why"):
+        table.add_column(column)
+    for move in detail.history:
+        table.add_row(
+            move.at.replace("T", " ").rstrip("Z"), move.by, move.previous or "–", move.to,
+            move.how, move.reason or "–",
+        )  # fmt: skip
+    print_table(table, console)

@@ -55,10 +55,15 @@ def _draws(keys: np.ndarray, seed: int, salt: int) -> np.ndarray:
     return (mixed >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
+def held_out(keys: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Per wine, whether it is a test wine: its draw for `seed` is below `fraction`, so
+    about that share of wines is, whatever the other wines."""
+    return _draws(keys, seed, _TEST) < fraction
+
+
 def grouped_split(keys: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (rest, held_out): a wine is held out when its draw for `seed` is below
-    `fraction`, so about that share of wines is, whatever the other wines."""
-    held = _draws(keys, seed, _TEST) < fraction
+    """Row indices (rest, held_out) by `held_out`."""
+    held = held_out(keys, fraction, seed)
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 

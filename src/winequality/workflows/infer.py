@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Optional, Union
+from typing import Any, BinaryIO, Optional, Union
 
 from winequality.adapters.models import parse_model_ref
-from winequality.errors import ConfigError, DataError, UsageError
+from winequality.errors import ConfigError, DataError, UsageError, WineqError
 from winequality.io.atomic import OutputError, binary_sink, why_not_written
 from winequality.records import InferOptions, InferResult, ModelSource
 from winequality.schema import (
@@ -112,7 +112,7 @@ def infer(
         chosen, net = _load_model(settings, resolver, options, level)
         calibrated = net.calibration is not None
         columns = (PREDICTION, *UNCERTAINTY) if calibrated else (PREDICTION,)
-        tally = _Tally(source, options.keep)
+        tally = _Tally(source, options.keep, _Trained(resolver, chosen))
         predict = functools.partial(_predict_all, net, source, options, level, premium, tally)
         _write(predict, source, columns, options, bucket)
     return InferResult(
@@ -184,25 +184,59 @@ def _load_model(settings: Settings, resolver: Callable, options: InferOptions, l
     return chosen, net
 
 
-class _Tally:
-    """What the chunks added up to: rows, errors against a quality column, the kept frame."""
+class _Trained:
+    """Which wines of a labelled input the model trained on, from its run's data version
+    and split (`workflows.evaluation`), looked up at the first labelled chunk."""
 
-    def __init__(self, source, keep: Optional[int]):
+    def __init__(self, resolver: Callable, chosen: ModelSource):
+        self.resolver, self.chosen = resolver, chosen
+        self.index = None
+        self.unknown: Optional[str] = None if chosen.run_id else "the model names no run"
+
+    def mask(self, frame):
+        """Per row, whether the model trained on the wine; None when that is unknown."""
+        from winequality.workflows.evaluation import TrainingWines, wine_index
+
+        if self.unknown is not None:
+            return None
+        if self.index is None:
+            try:
+                resolver = self.resolver()
+                run = resolver.find_run(self.chosen.run_id)
+                self.index = TrainingWines(resolver.store).trained(run)
+            except WineqError as exc:
+                self.unknown = str(exc)
+                return None
+        return wine_index(frame).isin(self.index)
+
+
+class _Tally:
+    """What the chunks added up to: rows, errors against a quality column (apart for the
+    wines the model trained on), the kept frame."""
+
+    def __init__(self, source, keep: Optional[int], trained: _Trained):
         _, _, self.kept = positions(source.columns, source.mapping)
         self.passthrough = [source.columns[i] for i in self.kept]
-        self.keep = keep
+        self.keep, self.trained = keep, trained
         self.rows, self.sq, self.ab, self.labelled = 0, 0.0, 0.0, True
+        self.unseen = [0, 0.0, 0.0]  # wines the model did not train on: count, sq, abs
         self.collected: list = []
 
     def score(self, frame, predicted) -> None:
         import numpy as np
 
-        if TARGET in frame:
-            error = predicted - frame[TARGET].to_numpy(dtype=np.float64)
-            self.sq += float(np.sum(error**2))
-            self.ab += float(np.sum(np.abs(error)))
-        else:
+        if TARGET not in frame:
             self.labelled = False
+            return
+        error = predicted - frame[TARGET].to_numpy(dtype=np.float64)
+        self.sq += float(np.sum(error**2))
+        self.ab += float(np.sum(np.abs(error)))
+        seen = self.trained.mask(frame)
+        if seen is not None:
+            new = error[~seen]
+            self.unseen[0] += len(new)
+            self.unseen[1] += float(np.sum(new**2))
+            self.unseen[2] += float(np.sum(np.abs(new)))
 
     def collect(self, chunk, found, columns) -> None:
         """The chunk's wines and predictions, while fewer than `keep` are kept."""
@@ -220,10 +254,19 @@ class _Tally:
             frame[column] = values
         self.collected.append(frame if self.keep is None else frame.iloc[: self.keep - self.rows])
 
-    def metrics(self) -> Optional[dict[str, float]]:
+    def metrics(self) -> Optional[dict[str, Any]]:
+        """RMSE and MAE on all the wines; with `unseen` (how many the model did not train
+        on) and `trained_on`, the same on the unseen wines; else `trained_unknown` (why)."""
         if not (self.labelled and self.rows):
             return None
-        return {"rmse": (self.sq / self.rows) ** 0.5, "mae": self.ab / self.rows}
+        found: dict[str, Any] = {"rmse": (self.sq / self.rows) ** 0.5, "mae": self.ab / self.rows}
+        if self.trained.unknown is not None:
+            return found | {"trained_unknown": self.trained.unknown}
+        n, sq, ab = self.unseen
+        found |= {"wines": self.rows, "unseen": n, "trained_on": self.rows - n}
+        if n:
+            found |= {"rmse_unseen": (sq / n) ** 0.5, "mae_unseen": ab / n}
+        return found
 
     def frame(self):
         if not self.collected:

@@ -8,7 +8,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
-from winequality.records import ModelSource, References, RunRecord, StoredFile, VersionRecord
+from winequality.records import (
+    ChampionMove,
+    Comparison,
+    ModelSource,
+    References,
+    RunRecord,
+    StoredFile,
+    VersionRecord,
+)
 
 
 class Tracker(Protocol):
@@ -78,6 +86,18 @@ class Tracker(Protocol):
     def set_alias(self, version: str, alias: str = ...) -> None: ...
 
     def version(self, version: str, name: Optional[str] = None) -> VersionRecord: ...
+
+    def version_by_alias(self, alias: str, name: Optional[str] = None) -> VersionRecord: ...
+
+    def champion_history(self) -> list[ChampionMove]: ...
+
+    def record_move(self, move: ChampionMove) -> None: ...
+
+    def tag_version(self, version: str, tags: dict[str, str]) -> None: ...
+
+    def record_comparison(
+        self, result: Comparison, table: Any, plot: Optional[Path], model_ids: list, digest: str
+    ) -> tuple[str, Optional[str]]: ...
 
 
 class Store(Protocol):

@@ -8,6 +8,8 @@ a terminal:
     workflows/data.py      import the UCI files into data.dvc
     workflows/train.py     pull the data, train, score, store the model, record the run
     workflows/register.py  check a run and its bytes, register it, move the alias
+    workflows/champion.py  the gate before champion moves, promote (rollback), history
+    workflows/compare.py   score models on the same wines none of them trained on
     workflows/infer.py     resolve a model (here or in a child process), predict a file
     workflows/runs.py      list the experiment's runs; show one run or version whole
     workflows/housekeeping.py  wineq gc (what MLflow no longer references) and wineq check
@@ -16,6 +18,7 @@ a terminal:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Optional, Union
@@ -23,12 +26,17 @@ from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 from winequality.domain.params import TrainParams
 from winequality.records import (
     AddOptions,
+    ChampionMove,
     Collection,
+    CompareOptions,
+    Comparison,
     DataAddition,
     DataVersion,
     Garbage,
+    GateOptions,
     InferOptions,
     InferResult,
+    ModelDetail,
     Registration,
     RunDetail,
     RunRecord,
@@ -137,11 +145,47 @@ class WineService:
         """A run of the experiment by id or by a unique prefix of at least 4 characters."""
         return self.resolver.find_run(run_id)
 
-    def register(self, max_rmse: float, run_id: Optional[str] = None) -> Registration:
-        """Register the best finished run at or below `max_rmse` (or the run named) as champion."""
+    def register(
+        self, max_rmse: float, run_id: Optional[str] = None, gate: Optional[GateOptions] = None
+    ) -> Registration:
+        """Register the best finished run at or below `max_rmse` (or the run named) and move
+        `gate.alias` (default champion) onto it, through the gate when it is champion."""
         from winequality.workflows import register
 
-        return register.register(self.tracker, self.store, self.resolver, max_rmse, run_id)
+        gate = replace(gate or GateOptions(), user=self.user)
+        return register.register(self.tracker, self.store, self.resolver, max_rmse, run_id, gate)
+
+    def promote(self, model: str, reason: str) -> tuple[VersionRecord, Optional[ChampionMove]]:
+        """Move champion to the version `model` names at once (a rollback), recording why."""
+        from winequality.workflows import champion
+
+        gate = GateOptions(reason=reason, user=self.user)
+        return champion.promote(self.tracker, self.resolver, model, gate)
+
+    def compare(self, refs: list[str], options: Optional[CompareOptions] = None) -> Comparison:
+        """Score the models `refs` name on the same wines, none of them trained on."""
+        from winequality.workflows import compare
+
+        return compare.compare(
+            self.tracker, self.store, self.resolver, refs, options, self.store.bucket_filesystem
+        )
+
+    def model_detail(self) -> ModelDetail:
+        """The registered model's versions and the champion's history."""
+        from winequality.workflows import champion
+
+        return champion.model_detail(self.tracker)
+
+    @property
+    def user(self) -> str:
+        """Who runs this, for the champion's history: the MLflow login, else the OS user."""
+        import getpass
+
+        login = self.settings.mlflow_credentials().get("MLFLOW_TRACKING_USERNAME")
+        try:
+            return login or getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
 
     def model_choices(self) -> list[VersionRecord]:
         """Registered versions, newest first, for interactive picking."""

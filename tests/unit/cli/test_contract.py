@@ -67,8 +67,9 @@ class Recorder:
         ]
         return RunsPage(runs, page, more=False)
 
-    def register(self, max_rmse, run_id=None):
+    def register(self, max_rmse, run_id=None, gate=None):
         self._record("register", max_rmse, run_id)
+        self.gate = gate
         run = RunRecord(run_id or RUN_IDS[0], "FINISHED", 0, metrics={"test_rmse": 0.66})
         tags = {"wineq.model_path": "models/model.pt", "wineq.model_md5": "0" * 32}
         version = VersionRecord("wine-quality", "1", run.run_id, tags, ("champion",))
@@ -213,6 +214,22 @@ def test_register_passes_the_bar_and_the_run(cli, service):
     assert result.exit_code == 0, result.stderr
     assert service.calls == [("register", (0.68, "abcd"), {})]
     assert json.loads(result.stdout)["version"] == "1"
+
+
+def test_register_passes_the_gate_options(cli, service):
+    result = cli(
+        "register", "--run-id", "abcd", "--tolerance", "0.01", "--force", "--reason", "hotfix"
+    )
+    assert result.exit_code == 0, result.stderr
+    gate = service.gate
+    assert (gate.tolerance, gate.force, gate.reason, gate.alias) == (
+        0.01,
+        True,
+        "hotfix",
+        "champion",
+    )
+    assert cli("register", "--alias", "challenger").exit_code == 0
+    assert service.gate.alias == "challenger" and not service.gate.force
 
 
 def test_register_manual_numbers_the_rows_and_takes_a_number(cli, service):

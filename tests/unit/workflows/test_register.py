@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from winequality.errors import QualityBarError, StoreError, UsageError
+from winequality.records import GateOptions
 from winequality.workflows.register import register
 
 NAME = "wine-quality"
@@ -23,8 +24,8 @@ def resolver(tracker, store):
 def registering(tracker, store, resolver):
     """`register` with the test's tracker, store and resolver: (bar, run id) → Registration."""
 
-    def call(bar, run_id=None):
-        return register(tracker, store, resolver, bar, run_id)
+    def call(bar, run_id=None, gate=None):
+        return register(tracker, store, resolver, bar, run_id, gate)
 
     return call
 
@@ -103,7 +104,11 @@ def test_a_named_run_is_checked_against_the_bar(registering, make_run, dvc):
     assert done.run.run_id == named != best
     assert registry(make_run) == {"1": (named, ["champion"])}
     at_bar = make_run(0.7, md5=dvc.md5)
-    assert registering(0.7, at_bar).run.run_id == at_bar  # at the bar is not above it
+    with pytest.raises(QualityBarError, match=r"0\.7000 against 0\.6900 for champion"):
+        registering(0.7, at_bar)  # worse than the champion: the gate holds
+    within = GateOptions(tolerance=0.02)  # at the bar is not above it; within the tolerance
+    assert registering(0.7, at_bar, within).run.run_id == at_bar
+    assert registry(make_run) == {"1": (named, []), "2": (at_bar, ["champion"])}
 
 
 @pytest.mark.parametrize(
@@ -136,9 +141,14 @@ def test_a_run_already_registered_is_reused_and_the_alias_moves(registering, mak
     assert (moved.run.run_id, moved.version.version, moved.reused) == (better, "2", False)
     assert registry(make_run) == {"1": (first, []), "2": (better, ["champion"])}
 
-    back = registering(0.7, first)  # the alias goes back onto version 1, no version 3
+    with pytest.raises(QualityBarError, match="worse by 0.0400"):
+        registering(0.7, first)  # worse than the champion: the gate holds
+    back = registering(0.7, first, GateOptions(force=True, reason="back", user="ana"))
+    # the alias goes back onto version 1, no version 3
     assert (back.version.version, back.version.aliases, back.reused) == ("1", ("champion",), True)
     assert registry(make_run) == {"1": (first, ["champion"]), "2": (better, [])}
+    tags = make_run.client.get_model_version(NAME, "1").tags
+    assert (tags["wineq.forced_by"], tags["wineq.forced_reason"]) == ("ana", "back")
 
 
 def test_a_model_missing_from_the_remote_is_never_registered(registering, make_run):

@@ -7,7 +7,11 @@ from typing import Optional
 from winequality.adapters.mlflow.connection import Connection
 from winequality.adapters.mlflow.runs import POINTER_DIR
 from winequality.errors import NotFoundError
-from winequality.records import ALIAS, RunRecord, VersionRecord
+from winequality.records import ALIAS, ChampionMove, RunRecord, VersionRecord
+
+HISTORY_TAG = "wineq.champion."
+"""Each move of the champion alias is one tag of the registered model, `wineq.champion.0001`
+onwards, whose value is the move as JSON: MLflow's UI lists them on the model's page."""
 
 
 def version_record(mv, aliases: Optional[tuple[str, ...]] = None) -> VersionRecord:
@@ -141,3 +145,48 @@ class Registry:
                 if alias not in aliases:
                     raise NotFoundError(f"model {name} has no alias {alias!r}") from exc
                 raise
+
+    def champion_history(self) -> list[ChampionMove]:
+        """Every recorded move of the champion alias, oldest first."""
+        import json
+
+        from mlflow.exceptions import MlflowException
+
+        with self.connection.calls(
+            f"reading the champion's history of {self.model_name!r}",
+            f"READ on registered model {self.model_name!r}",
+        ):
+            try:
+                tags = self.connection.client.get_registered_model(self.model_name).tags or {}
+            except MlflowException as exc:
+                if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                    return []
+                raise
+        moves = sorted((k, v) for k, v in tags.items() if k.startswith(HISTORY_TAG))
+        found = []
+        for _, value in moves:
+            try:
+                found.append(ChampionMove(**json.loads(value)))
+            except (ValueError, TypeError):
+                continue  # a tag someone edited by hand in the UI: not a move wineq wrote
+        return found
+
+    def record_move(self, move: ChampionMove) -> None:
+        """Append `move` to the champion's history (a tag of the registered model)."""
+        import json
+
+        with self.connection.calls(
+            "recording the champion's move", f"EDIT on registered model {self.model_name!r}"
+        ):
+            tags = self.connection.client.get_registered_model(self.model_name).tags or {}
+            numbers = [int(k[len(HISTORY_TAG) :]) for k in tags if k[len(HISTORY_TAG) :].isdigit()]
+            key = f"{HISTORY_TAG}{max(numbers, default=0) + 1:04d}"
+            value = json.dumps(move.as_dict(), ensure_ascii=False)
+            self.connection.client.set_registered_model_tag(self.model_name, key, value)
+
+    def tag_version(self, version: str, tags: dict[str, str]) -> None:
+        with self.connection.calls(
+            f"tagging {self.model_name}/{version}", f"EDIT on registered model {self.model_name!r}"
+        ):
+            for key, value in tags.items():
+                self.connection.client.set_model_version_tag(self.model_name, version, key, value)

@@ -15,7 +15,14 @@ from winequality.adapters.mlflow.connection import Connection, TrackingStore, tr
 from winequality.adapters.mlflow.packaging import Packaging
 from winequality.adapters.mlflow.registry import Registry
 from winequality.adapters.mlflow.runs import Experiment, RunReader, RunWriter
-from winequality.records import ALIAS, References, RunRecord, VersionRecord
+from winequality.records import (
+    ALIAS,
+    ChampionMove,
+    Comparison,
+    References,
+    RunRecord,
+    VersionRecord,
+)
 
 
 class ExperimentTracker:
@@ -159,3 +166,24 @@ class ExperimentTracker:
 
     def version_by_alias(self, alias: str, name: Optional[str] = None) -> VersionRecord:
         return self.registry.version_by_alias(alias, name)
+
+    def champion_history(self) -> list[ChampionMove]:
+        return self.registry.champion_history()
+
+    def record_move(self, move: ChampionMove) -> None:
+        self.registry.record_move(move)
+
+    def tag_version(self, version: str, tags: dict[str, str]) -> None:
+        self.registry.tag_version(version, tags)
+
+    # ------------------------------------------------------------- comparisons
+
+    def record_comparison(
+        self, result: Comparison, table, plot: Optional[Path], model_ids: list, digest: str
+    ) -> tuple[str, Optional[str]]:
+        """The comparison as a run of `<experiment>-comparisons` (comparisons.py)."""
+        from winequality.adapters.mlflow.comparisons import ComparisonLog
+
+        return ComparisonLog(self.connection, self.experiment).record(
+            result, table, plot, model_ids, digest
+        )
