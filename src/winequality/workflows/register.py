@@ -61,10 +61,11 @@ def _finished_runs(tracker: Tracker) -> list[RunRecord]:
     return [r for r in runs if RMSE in r.metrics]
 
 
-def _no_run_reaches(bar: float, best, where: str) -> QualityBarError:
+def _no_run_reaches(bar: float, best, shared: str = "") -> QualityBarError:
     hint = f" (best: {best[0]:.4f}, run {best[1][:8]})" if best else " (no finished runs)"
+    what = "RMSE" if shared else "test RMSE"
     return QualityBarError(
-        f"no run reaches {where}{bar:.4f}{hint}; train longer or relax --min-rmse"
+        f"no run reaches {what} {bar:.4f}{shared}{hint}; train longer or relax --min-rmse"
     )
 
 
@@ -85,7 +86,7 @@ def _best_run(tracker: Tracker, store: Store, resolver: Resolver, bar: float) ->
         best = min(runs, key=lambda r: r.metrics[RMSE], default=None)
         if best is not None and best.metrics[RMSE] <= bar:
             return best
-        raise _no_run_reaches(bar, best and (best.metrics[RMSE], best.run_id), "test RMSE ")
+        raise _no_run_reaches(bar, best and (best.metrics[RMSE], best.run_id))
     try:
         result = compare.compare(
             tracker, store, resolver, [r.run_id for r in runs],
@@ -97,7 +98,7 @@ def _best_run(tracker: Tracker, store: Store, resolver: Resolver, bar: float) ->
             f"they cannot be ranked fairly ({exc}); name one with --run-id"
         ) from exc
     scored = min(result.models, key=lambda m: m.rmse)
-    where = f"RMSE on the {result.wines} wines none of the {len(runs)} finished runs trained on, "
+    where = f" on the {result.wines} wines none of the {len(runs)} finished runs trained on"
     if scored.rmse > bar:
         raise _no_run_reaches(bar, (scored.rmse, scored.run_id), where)
     return next(r for r in runs if r.run_id == scored.run_id)

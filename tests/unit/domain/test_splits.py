@@ -54,3 +54,13 @@ def test_the_share_held_out_is_close_to_the_fraction_and_seeds_differ():
     rest, test = grouped_split(keys, 0.2, 0)
     fit, val = validation_split(keys, rest, 0)
     assert not set(val) & set(test) and abs(len(val) / len(rest) - 0.2) < 0.02
+
+
+def test_held_out_marks_exactly_the_wines_grouped_split_holds_out():
+    from winequality.domain.splits import grouped_split, held_out
+
+    keys = np.arange(1, 2001, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    rest, test = grouped_split(keys, 0.2, 42)
+    mask = held_out(keys, 0.2, 42)
+    assert np.array_equal(np.flatnonzero(mask), test)
+    assert np.array_equal(np.flatnonzero(~mask), rest)
