@@ -6,6 +6,9 @@ Makes, in docs/img/ (or --out):
   mlflow-run-plots.png  the same run's Artifacts tab with plots/predicted_vs_true.png open
   mlflow-version.png    the registered model version wine-quality/1: description and tags
   dvc-plots.png         `dvc plots diff baseline lr-0.002`: loss curves, predicted against true
+  mlflow-compare.png    `wineq compare @champion <the other run>`: the comparison's run page
+                        (verdict, table, per-model metrics), the paired-errors plot below it
+  mlflow-champion.png   the registered model's page: aliases and the champion's history tags
 
 How: the repository (--repo, default this one) is cloned into a temporary folder, given a
 local DVC remote and the UCI data (`wineq data import`), and trained twice as DVC experiments
@@ -159,6 +162,19 @@ def build_project(args: argparse.Namespace, work: Path, env: dict[str, str]) -> 
     say(f"wineq register --min-rmse {args.min_rmse}")
     run(["wineq", "register", "--min-rmse", str(args.min_rmse)], project, env)
     return project
+
+
+def compare_runs(project: Path, env: dict[str, str]) -> str:
+    """`wineq compare @champion OTHER` and the other run as @challenger; the comparison's
+    MLflow run id."""
+    listed = json.loads(run(["wineq", "runs", "--json"], project, env))
+    other = next(r["run_id"] for r in listed if not r["registered"] and r["status"] == "FINISHED")
+    say(
+        f"wineq register --run-id {other[:8]} --alias challenger; wineq compare @champion {other[:8]}"
+    )
+    run(["wineq", "register", "--run-id", other, "--alias", "challenger"], project, env)
+    found = json.loads(run(["wineq", "compare", "@champion", other, "--json"], project, env))
+    return found["recorded"]
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -327,7 +343,28 @@ def text_shows(text: str) -> str:
     return f"document.body && document.body.innerText.includes({json.dumps(text)})"
 
 
-def mlflow_screenshots(browser: Browser, base: str, ids: tuple[str, str], out: Path) -> None:
+def compare_screenshots(browser: Browser, base: str, ids, out: Path, hide: str) -> None:
+    """The comparison's run page, and the registered model's page with its history tags."""
+    experiment_id, run_id = ids
+    url = f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
+    say(f"  {url}")
+    browser.open(url, text_shows("Metrics ("))
+    if browser.click('[aria-label="Expand description"]'):
+        browser.wait(text_shows("Show less"), "the comparison's description did not expand")
+    browser.js(hide)
+    browser.resize(WINDOW[0], 1150)
+    browser.screenshot(out / "mlflow-compare.png")
+    browser.resize(*WINDOW)
+    model_url = f"{base}/#/models/wine-quality"
+    say(f"  {model_url}")
+    browser.open(model_url, f"{text_shows('Tags')} && {text_shows('wineq.champion.0001')}")
+    browser.js(hide)
+    browser.screenshot(out / "mlflow-champion.png")
+
+
+def mlflow_screenshots(
+    browser: Browser, base: str, ids: tuple[str, str], out: Path, compared=None
+) -> None:
     """The run's overview and artifacts, and the registered version, in MLflow's UI."""
     experiment_id, run_id = ids
     # MLflow keeps UI choices in localStorage: the "Model training" side bar rather than
@@ -360,6 +397,9 @@ def mlflow_screenshots(browser: Browser, base: str, ids: tuple[str, str], out: P
     browser.open(plot_url, image_shown)
     browser.js(hide_assistant)
     browser.screenshot(out / "mlflow-run-plots.png")
+
+    if compared:
+        compare_screenshots(browser, base, compared, out, hide_assistant)
 
     version_url = f"{base}/#/models/wine-quality/versions/1"
     say(f"  {version_url}")
@@ -418,6 +458,14 @@ def mlflow_ids(project: Path, model: str) -> tuple[str, str]:
     return run.info.experiment_id, run.info.run_id
 
 
+def comparison_ids(project: Path, run_id: str) -> tuple[str, str]:
+    """The experiment id and run id of a comparison's MLflow run."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    return client.get_run(run_id).info.experiment_id, run_id
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repo", type=Path, default=REPO, help="git repository to clone")
@@ -467,13 +515,14 @@ def main(argv: list[str] | None = None) -> int:
             project = build_project(args, work, env)
         page = dvc_plots(project, work, scripts, env)
         ids = mlflow_ids(project, "wine-quality")
+        compared = comparison_ids(project, compare_runs(project, env))
         args.out.mkdir(parents=True, exist_ok=True)
         with mlflow_server(project, work) as base:
             say("screenshots")
             browser = Browser(chromium, Path(tempfile.mkdtemp(prefix="chromium-", dir=work)))
             try:
                 plots_screenshot(browser, page, args.out)
-                mlflow_screenshots(browser, base, ids, args.out)
+                mlflow_screenshots(browser, base, ids, args.out, compared)
             finally:
                 browser.close()
     finally:

@@ -151,6 +151,19 @@ def test_each_role_does_what_it_may_and_is_told_plainly_what_it_may_not(
     assert result.exit_code == 0, result.stderr
     assert "Predicted 19 wines with wine-quality/1" in result.stderr
 
+    # neither the consumer nor the trainer may move the champion: not by promote, not by force
+    as_user(monkeypatch, "trainer")
+    newer = json.loads(cli("train", "--epochs", "1", "--members", "2", "--json").stdout)["run_id"]
+    before = admin_view(server)
+    for user in ("consumer", "trainer"):
+        as_user(monkeypatch, user)
+        line = one_line(cli("promote", "1", "--reason", "mine now"), 10)
+        assert f"user '{user}'" in line and "registered model" in line
+        forced = cli("register", "--run-id", newer, "--force", "--reason", "mine now")
+        line = one_line(forced, 10)
+        assert f"user '{user}'" in line and "registered model" in line
+    assert admin_view(server) == before  # every alias and version as it was
+
 
 @pytest.mark.parametrize(
     "user, password, words",
