@@ -154,10 +154,12 @@ def test_each_role_does_what_it_may_and_is_told_plainly_what_it_may_not(
     # neither the consumer nor the trainer may move the champion: not by promote, not by force
     as_user(monkeypatch, "trainer")
     newer = json.loads(cli("train", "--epochs", "1", "--members", "2", "--json").stdout)["run_id"]
+    as_user(monkeypatch, "maintainer")
+    assert cli("register", "--run-id", newer, "--alias", "challenger").exit_code == 0
     before = admin_view(server)
     for user in ("consumer", "trainer"):
         as_user(monkeypatch, user)
-        line = one_line(cli("promote", "1", "--reason", "mine now"), 10)
+        line = one_line(cli("promote", "2", "--reason", "mine now"), 10)
         assert f"user '{user}'" in line and "registered model" in line
         forced = cli("register", "--run-id", newer, "--force", "--reason", "mine now")
         line = one_line(forced, 10)

@@ -145,7 +145,8 @@ def test_a_parallel_queue_loses_no_run_and_each_model_is_usable(pipeline, cli, r
     table = {row["Experiment"]: row for row in _exp_table(pipeline)}
     for name, record in by_name.items():
         assert table[name]["mlflow_run_id"] == record.run_id
-        result = cli("register", "--min-rmse", "5", "--run-id", record.run_id)
+        # each becomes champion in turn: a tolerance wide enough for any of them
+        result = cli("register", "--min-rmse", "5", "--run-id", record.run_id, "--tolerance", "5")
         assert result.exit_code == 0, result.stderr
     assert len(tracker_for(pipeline).versions()) == 4
 

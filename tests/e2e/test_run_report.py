@@ -78,7 +78,8 @@ def test_registered_model_and_version_carry_descriptions(project, cli):
     # a description a team wrote in MLflow's UI is kept by later registrations
     client.update_registered_model("wine-quality", "ours")
     _train(cli, "--seed", "3")
-    assert cli("register", "--min-rmse", "5", "--run-id", _latest(project)).exit_code == 0
+    registered = cli("register", "--run-id", _latest(project), "--alias", "challenger")
+    assert registered.exit_code == 0, registered.stderr
     assert client.get_registered_model("wine-quality").description == "ours"
 
 
