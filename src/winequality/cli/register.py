@@ -65,7 +65,10 @@ def register(
     if result.gate is not None:
         held, candidate = result.gate.models
         typer.echo(
-            f"On the {result.gate.wines} wines neither trained on: RMSE {candidate.rmse:.4f}, "
+            f"On the {result.gate.wines:,} wines neither trained on: RMSE {candidate.rmse:.4f}, "
             f"champion {held.label} {held.rmse:.4f} — {candidate.verdict}."
         )
+        if result.gate.recorded:
+            where = result.gate.ui_url or f"run {result.gate.recorded}"
+            typer.echo(f"The comparison is recorded in MLflow: {where}", err=True)
     typer.echo(f"Model bytes: DVC {v.lineage.get('model_path')} md5 {v.lineage.get('model_md5')}.")
