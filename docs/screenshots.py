@@ -343,18 +343,24 @@ def text_shows(text: str) -> str:
     return f"document.body && document.body.innerText.includes({json.dumps(text)})"
 
 
+def run_page_screenshot(browser: Browser, url: str, out: Path, hide: str) -> None:
+    """A run's overview, its description expanded, the Assistant hidden, 1150 px high."""
+    say(f"  {url}")
+    browser.open(url, text_shows("Metrics ("))
+    browser.click('[data-component-id="mlflow.assistant.chat_panel.close"]')
+    if browser.click('[aria-label="Expand description"]'):  # the description's "Show more"
+        browser.wait(text_shows("Show less"), f"the description at {url} did not expand")
+    browser.js(hide)
+    browser.resize(WINDOW[0], 1150)
+    browser.screenshot(out)
+    browser.resize(*WINDOW)
+
+
 def compare_screenshots(browser: Browser, base: str, ids, out: Path, hide: str) -> None:
     """The comparison's run page, and the registered model's page with its history tags."""
     experiment_id, run_id = ids
     url = f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
-    say(f"  {url}")
-    browser.open(url, text_shows("Metrics ("))
-    if browser.click('[aria-label="Expand description"]'):
-        browser.wait(text_shows("Show less"), "the comparison's description did not expand")
-    browser.js(hide)
-    browser.resize(WINDOW[0], 1150)
-    browser.screenshot(out / "mlflow-compare.png")
-    browser.resize(*WINDOW)
+    run_page_screenshot(browser, url, out / "mlflow-compare.png", hide)
     model_url = f"{base}/#/models/wine-quality"
     say(f"  {model_url}")
     browser.open(model_url, f"{text_shows('Tags')} && {text_shows('wineq.champion.0001')}")
@@ -380,16 +386,7 @@ def mlflow_screenshots(
         ".forEach(e => e.style.visibility = 'hidden')"
     )
     run_url = f"{base}/#/experiments/{experiment_id}/runs/{run_id}"
-
-    say(f"  {run_url}")
-    browser.open(run_url, text_shows("Metrics ("))
-    browser.click('[data-component-id="mlflow.assistant.chat_panel.close"]')
-    if browser.click('[aria-label="Expand description"]'):  # the description's "Show more"
-        browser.wait(text_shows("Show less"), "the run's description did not expand")
-    browser.js(hide_assistant)
-    browser.resize(WINDOW[0], 1150)
-    browser.screenshot(out / "mlflow-run.png")
-    browser.resize(*WINDOW)
+    run_page_screenshot(browser, run_url, out / "mlflow-run.png", hide_assistant)
 
     plot_url = f"{run_url}/artifacts/plots/predicted_vs_true.png"
     say(f"  {plot_url}")
