@@ -36,6 +36,10 @@ class DataError(WineqError):
     exit_code = 3
 
 
+class NoSharedWines(DataError):
+    """No wine is left that none of the compared models trained on."""
+
+
 class StoreError(WineqError):
     """DVC could not store or fetch bytes (remote missing, unreachable, object absent)."""
 

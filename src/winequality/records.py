@@ -531,4 +531,3 @@ class CompareOptions:
     color: Optional[str] = None
     fmt: Optional[str] = None
     record: bool = True
-    premium: int = 7

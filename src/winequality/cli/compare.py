@@ -50,7 +50,6 @@ def compare(
         color=color,
         fmt=fmt,
         record=record,
-        premium=service.settings.premium,
     )
     result = service.compare(list(models or []), options)
     if as_json:

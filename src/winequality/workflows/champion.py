@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
-from winequality.errors import DataError, NotFoundError, QualityBarError, UsageError
+from winequality.errors import NoSharedWines, NotFoundError, QualityBarError, UsageError
 from winequality.records import (
     ALIAS,
     RMSE,
@@ -69,7 +69,7 @@ def guard(
         result = compare.compare(
             tracker, store, resolver, [champion.label, run.run_id], CompareOptions()
         )
-    except DataError as exc:
+    except NoSharedWines as exc:
         raise QualityBarError(
             f"run {run.run_id[:8]} and champion {champion.label} share no wine neither trained "
             f"on, so the gate cannot compare them ({exc}); register it with --alias "
@@ -106,17 +106,17 @@ def _recorded_gate(
 
 def moved(
     tracker: Tracker,
-    to: VersionRecord,
+    to: str,
     previous: Optional[VersionRecord],
     how: str,
     gate: GateOptions,
 ) -> ChampionMove:
-    """Record that the champion moved from `previous` to `to`; a forced move is also
-    written on the version (who, when, why)."""
+    """Record that the champion moved from `previous` to version `to`; a forced move is
+    also written on the version (who, when, why)."""
     move = ChampionMove(
         at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         by=gate.user or "unknown",
-        to=to.version,
+        to=to,
         how=how,
         previous=previous.version if previous else None,
         reason=gate.reason.strip(),
@@ -124,7 +124,7 @@ def moved(
     tracker.record_move(move)
     if how == "force":
         tracker.tag_version(
-            to.version,
+            to,
             {
                 "wineq.forced_by": move.by,
                 "wineq.forced_at": move.at,
@@ -151,7 +151,7 @@ def promote(
     if previous is not None and previous.version == version.version:
         return version, None
     tracker.set_alias(version.version)
-    move = moved(tracker, version, previous, "promote", gate)
+    move = moved(tracker, version.version, previous, "promote", gate)
     return tracker.version(version.version), move
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from winequality.errors import AccessDenied, DataError, NotFoundError, UsageError
+from winequality.errors import AccessDenied, DataError, NoSharedWines, NotFoundError, UsageError
 from winequality.records import ALIAS, CompareOptions, Comparison, ModelScores, RunRecord
 from winequality.settings import DATA_FILE
 from winequality.workflows.evaluation import TrainingWines
@@ -75,12 +75,13 @@ def candidates(tracker: Tracker, resolver: Resolver, refs: list[str]) -> list[Ca
     return found
 
 
-def _current_wines(store: Store):
+def _current_wines(store: Store, training: TrainingWines):
     from winequality.io.validation import load_training_frame
 
     stored = store.pull_data()
     with store.open_data() as handle:
         frame = load_training_frame(handle, DATA_FILE)
+    training.know(stored.md5, frame)  # runs trained on it need not fetch it again
     return frame, f"data version {stored.md5[:8]} ({DATA_FILE}, the current one)"
 
 
@@ -101,14 +102,16 @@ def _file_wines(path: Path, options: CompareOptions, bucket: Optional[Callable] 
     return frame, str(path)
 
 
-def _predictions(resolver: Resolver, chosen: Candidate, frame, premium: int):
+def _predictions(resolver: Resolver, chosen: Candidate, frame):
     """The model's quality and 80% interval for each wine (no interval: an older model)."""
     from winequality.domain import model as nn_model
     from winequality.domain.comparison import LEVEL
+    from winequality.schema import DEFAULT_PREMIUM
 
     _, content = resolver.resolve(chosen.model, None if chosen.model else chosen.run.run_id)
     net = nn_model.from_bytes(content)
-    return nn_model.predict_with_intervals(net, nn_model.frame_inputs(frame), LEVEL, premium)
+    inputs = nn_model.frame_inputs(frame)  # p_premium is not compared: any level will do
+    return nn_model.predict_with_intervals(net, inputs, LEVEL, DEFAULT_PREMIUM)
 
 
 def _scored(cands: list[Candidate], found: list, frame, trained: list[int]) -> list[ModelScores]:
@@ -152,18 +155,18 @@ def compare(
 
     options = options or CompareOptions()
     cands = candidates(tracker, resolver, refs)
+    training = TrainingWines(store)
     if options.data is not None:
         frame, source = _file_wines(options.data, options, bucket)
     else:
-        frame, source = _current_wines(store)
-    training = TrainingWines(store)
+        frame, source = _current_wines(store, training)
     masks = [training.mask(c.run, frame) for c in cands]
     seen = np.logical_or.reduce(masks)
     keep = np.ones(len(frame), dtype=bool) if options.include_trained else ~seen
     if not keep.any():
-        raise DataError(_none_left(cands, source, len(frame)))
+        raise NoSharedWines(_none_left(cands, source, len(frame)))
     wines = frame[keep].reset_index(drop=True)
-    found = [_predictions(resolver, c, wines, options.premium) for c in cands]
+    found = [_predictions(resolver, c, wines) for c in cands]
     result = Comparison(
         wines=len(wines),
         source=source,

@@ -35,8 +35,13 @@ class TrainingWines:
 
     store: Store
     _data: dict[str, Any] = field(default_factory=dict)
+    _keys: dict[str, Any] = field(default_factory=dict)
     _trained: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def know(self, md5: str, frame) -> None:
+        """A data version already read (the current one), so it is not fetched again."""
+        self._data.setdefault(md5, frame)
 
     def _data_version(self, md5: str):
         if md5 not in self._data:
@@ -46,12 +51,20 @@ class TrainingWines:
             self._data[md5] = load_training_frame(io.StringIO(content.decode("utf-8")), DATA_FILE)
         return self._data[md5]
 
+    def _data_keys(self, md5: str):
+        """The wines' split keys of a data version, computed once however many runs use it."""
+        if md5 not in self._keys:
+            from winequality.domain.splits import wine_keys
+
+            self._keys[md5] = wine_keys(self._data_version(md5))
+        return self._keys[md5]
+
     def trained(self, run: RunRecord) -> Any:
         """The wines `run` trained on or validated with: those of its data version that its
         split did not hold out for testing."""
         if run.run_id in self._trained:
             return self._trained[run.run_id]
-        from winequality.domain.splits import SPLIT_RULE, held_out, wine_keys
+        from winequality.domain.splits import SPLIT_RULE, held_out
 
         md5 = run.lineage.get("data_md5")
         if not md5:
@@ -62,7 +75,7 @@ class TrainingWines:
         data = self._data_version(md5)
         fraction, seed = run.params.get("test_size"), run.params.get("split_seed")
         if run.params.get("split_rule") == SPLIT_RULE and fraction and seed:
-            data = data[~held_out(wine_keys(data), float(fraction), int(seed))]
+            data = data[~held_out(self._data_keys(md5), float(fraction), int(seed))]
         else:
             self.notes.append(
                 f"run {run.run_id[:8]} split its wines by an older rule: every wine of its "

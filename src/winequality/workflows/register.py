@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from winequality.domain import report
-from winequality.errors import DataError, QualityBarError, StoreError, UsageError
+from winequality.errors import NoSharedWines, QualityBarError, StoreError, UsageError
 from winequality.records import (
     ALIAS,
     LINEAGE_KEYS,
@@ -92,7 +92,7 @@ def _best_run(tracker: Tracker, store: Store, resolver: Resolver, bar: float) ->
             tracker, store, resolver, [r.run_id for r in runs],
             CompareOptions(record=False),
         )  # fmt: skip
-    except DataError as exc:
+    except NoSharedWines as exc:
         raise QualityBarError(
             f"the {len(runs)} finished runs share no wine that none of them trained on, so "
             f"they cannot be ranked fairly ({exc}); name one with --run-id"
@@ -134,15 +134,14 @@ def register(
     existing = next((v for v in existing_versions if v.run_id == run.run_id), None)
     if existing is not None:
         tracker.set_alias(existing.version, gate.alias)
-        version = tracker.version(existing.version)
+        number = existing.version
     else:
-        version = _new_version(tracker, run, gate.alias)
-    moves = gate.alias == ALIAS and (previous is None or previous.version != version.version)
+        number = _new_version(tracker, run, gate.alias).version
+    moves = gate.alias == ALIAS and (previous is None or previous.version != number)
     if moves:
-        champion.moved(tracker, version, previous, "force" if gate.force else "register", gate)
-        version = tracker.version(version.version)
+        champion.moved(tracker, number, previous, "force" if gate.force else "register", gate)
     return Registration(
-        version,
+        tracker.version(number),  # as the registry holds it now: aliases, forced_* tags
         run,
         reused=existing is not None,
         gate=comparison,

@@ -98,18 +98,20 @@ class ComparisonLog:
         return run_id, url
 
     def _log_numbers(self, run_id: str, result: Comparison, model_ids, digest: str) -> None:
-        from mlflow.entities import Param
+        """Params, and every model's scores in one batch, each linked to its logged model
+        and the wines when the model has one."""
+        import time
 
-        client = self.connection.client
+        from mlflow.entities import Metric, Param
+
         params = [
             Param("wines", str(result.wines)),
             Param("source", result.source[:500]),
             Param("left_out", str(result.excluded)),
             Param("models", " · ".join(m.label for m in result.models)[:500]),
         ]
-        client.log_batch(run_id, params=params)
+        now, metrics = int(time.time() * 1000), []
         for m, model_id in zip(result.models, model_ids, strict=True):
-            prefix = metric_prefix(m.label)
             numbers = {
                 f"{k}{'' if colour == 'all' else '_' + colour}": v
                 for colour, s in m.scores.items()
@@ -118,9 +120,13 @@ class ComparisonLog:
             }
             if m.difference:
                 numbers["rmse_minus_first"] = m.difference["rmse"]
-            for key, value in numbers.items():
-                client.log_metric(
-                    run_id, f"{prefix}.{key}", float(value), step=0,
-                    dataset_name="comparison-wines" if model_id else None,
-                    dataset_digest=digest if model_id else None, model_id=model_id,
-                )  # fmt: skip
+            link = {
+                "model_id": model_id,
+                "dataset_name": "comparison-wines",
+                "dataset_digest": digest,
+            }
+            metrics += [
+                Metric(f"{metric_prefix(m.label)}.{key}", float(value), now, 0, **(link if model_id else {}))
+                for key, value in numbers.items()
+            ]  # fmt: skip
+        self.connection.client.log_batch(run_id, metrics=metrics, params=params)
