@@ -122,6 +122,8 @@ class ModelSource:
     md5: str
     pushed_to: str = ""
     """The DVC remote the run recorded pushing the bytes to, as `name (url)`."""
+    test_rmse: Optional[float] = None
+    """The run's RMSE on its test wines, where the run is still in MLflow."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,24 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class Trust:
+    """How far a batch's predictions can be trusted, before any label arrives."""
+
+    wines: int
+    unusual: Optional[int]
+    """Wines unlike any the model trained on; None for a model saved before it kept a
+    summary of its training wines."""
+    unusual_rows: tuple[int, ...]
+    """The first of them, as rows of the input (1: the first wine)."""
+    expected_rmse: Optional[float]
+    """The RMSE the calibrated model expects on these wines; None without calibration."""
+    test_rmse: Optional[float]
+    """The model's RMSE on its own test wines, where its run says."""
+    reports: tuple[str, ...] = ()
+    """The drift report's files, as written."""
+
+
+@dataclass(frozen=True)
 class InferResult:
     model: ModelSource
     rows: int
@@ -184,6 +204,7 @@ class InferResult:
     """The input's columns that are not model inputs, kept as they came, in order."""
     id_columns: list[str] = field(default_factory=list)
     """Those of them that name a wine (sample_id, ...): shown first in a table."""
+    trust: Optional[Trust] = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +232,9 @@ class InferOptions:
     decimal: Optional[str] = None
     sheet: Optional[str] = None
     output_format: Optional[str] = None
+    report: Optional[Path] = None
+    """Where to write the batch's drift report: JSON, or Markdown (with the JSON beside it)
+    when the name ends in .md."""
 
 
 @dataclass(frozen=True)

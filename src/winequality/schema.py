@@ -33,6 +33,10 @@ P_PREMIUM = "p_premium"
 UNCERTAINTY = (QUALITY_LOW, QUALITY_HIGH, P_PREMIUM)
 """The columns of a calibrated model's output after PREDICTION: its interval and the
 chance of a premium score (models saved before calibration give PREDICTION alone)."""
+UNUSUAL = "unusual"
+"""The last output column: whether the wine is unlike any the model trained on (models
+saved before they kept a summary of their training wines have none)."""
+OUTPUTS = (PREDICTION, *UNCERTAINTY, UNUSUAL)
 DEFAULT_INTERVAL = 0.8  # the interval's level, unless WINEQ_INTERVAL or --interval say otherwise
 DEFAULT_PREMIUM = 7  # p_premium is P(quality ≥ this)
 HEADER_LIMIT = 1 << 20  # bytes of a header line; anything longer is no wine file

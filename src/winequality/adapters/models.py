@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from winequality.errors import IntegrityError, MissingObject, NotFoundError, UsageError
-from winequality.records import ALIAS, ModelSource, RunRecord, VersionRecord
+from winequality.errors import IntegrityError, MissingObject, NotFoundError, UsageError, WineqError
+from winequality.records import ALIAS, RMSE, ModelSource, RunRecord, VersionRecord
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,7 @@ class ModelResolver:
 
     def source(self, model: Optional[str] = None, run_id: Optional[str] = None) -> ModelSource:
         """The model to use and where its bytes are: a run's, a version's, or the champion's."""
+        run: Optional[RunRecord] = None
         if run_id:
             run = self.find_run(run_id)
             lineage, label, rid = run.lineage, f"run {run.run_id}", run.run_id
@@ -140,8 +141,16 @@ class ModelResolver:
             raise NotFoundError(
                 f"{label} carries no DVC model path and md5; it was not made by wineq"
             )
+        if run is None and rid:
+            try:
+                run = self.tracker.get_run(rid)
+            except WineqError:  # the run is gone from MLflow; the version still predicts
+                run = None
         pushed_to = lineage.get("dvc_remote", "")
-        return ModelSource(label, rid, lineage["model_path"], lineage["model_md5"], pushed_to)
+        test_rmse = run.metrics.get(RMSE) if run is not None else None
+        return ModelSource(
+            label, rid, lineage["model_path"], lineage["model_md5"], pushed_to, test_rmse
+        )
 
     def fetch(self, source: ModelSource) -> bytes:
         """Exactly the bytes recorded for `source`, from the DVC cache or remote."""

@@ -33,8 +33,8 @@ def infer(
         None,
         "--output",
         "-o",
-        help="Write the input plus predicted_quality, quality_low, quality_high, p_premium "
-        "here: .csv (.csv.gz, ...), .parquet or .xlsx; a path or s3://bucket/key.",
+        help="Write the input plus predicted_quality, quality_low, quality_high, p_premium, "
+        "unusual here: .csv (.csv.gz, ...), .parquet or .xlsx; a path or s3://bucket/key.",
     ),
     fmt: Optional[str] = options.input_format(),
     output_format: Optional[str] = typer.Option(
@@ -53,12 +53,20 @@ def infer(
         "--premium",
         help="p_premium is the chance of this score or more [default: 7, or WINEQ_PREMIUM].",
     ),
+    report: Optional[Path] = typer.Option(
+        None,
+        "--report",
+        help="Write how far these wines drift from the model's training wines (PSI and KS per "
+        "feature, unusual wines, expected RMSE) as JSON; a name ending in .md gets Markdown "
+        "and the JSON beside it.",
+    ),
 ) -> None:
     """Predict quality with a registered model, using exactly the bytes it was registered with.
 
     Each wine gets its predicted quality, an interval that holds its true score with the
-    stated probability (calibrated on wines the model never trained on) and the chance
-    that it is rated premium. Columns that are not model inputs (sample_id, ...) are kept
+    stated probability (calibrated on wines the model never trained on), the chance that
+    it is rated premium, and whether it is unlike any wine the model trained on (unusual).
+    The batch's expected RMSE is estimated before any label arrives. Columns that are not model inputs (sample_id, ...) are kept
     as they came, in their place.
 
     Example: wineq infer wines.csv --model wine-quality/1 --interval 0.9 --output predictions.csv
@@ -91,6 +99,7 @@ def infer(
         decimal=decimal,
         sheet=sheet,
         output_format=output_format,
+        report=report,
     )
     with render.file_progress(wines) as on_chunk:
         result = service.infer(wines, replace(options, on_chunk=on_chunk))

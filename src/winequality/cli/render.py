@@ -12,7 +12,7 @@ import typer
 
 from winequality.domain.params import knobs
 from winequality.records import TEST_METRICS
-from winequality.schema import COLORS
+from winequality.schema import COLORS, UNUSUAL
 
 
 def new_console(stderr: bool = False):
@@ -110,18 +110,22 @@ def print_predictions(frame, title: str, ids: Optional[list] = None) -> None:
             table.add_column("row", justify="right", no_wrap=True)
         for position in positions:
             table.add_column(str(frame.columns[position]), no_wrap=True)
+        flags = [i for i, p in enumerate(positions) if frame.columns[p] == UNUSUAL]
         shown = frame.iloc[:, positions].itertuples(index=False)
         for number, values in enumerate(shown, start=1):
-            cells = ("" if pd.isna(v) else str(v) for v in values)  # NaN: an empty cell
+            cells = ["" if pd.isna(v) else str(v) for v in values]  # NaN: an empty cell
+            for i in flags:  # an unusual wine stands out; the others stay quiet
+                flag = values[i]
+                cells[i] = "[bold yellow]yes[/]" if not pd.isna(flag) and bool(flag) else ""
             table.add_row(*([str(number)] if numbered else []), *cells)
         return table
 
     console = new_console()
     table = table_of(list(range(frame.shape[1])), numbered=False)
     if console.is_terminal and natural_width(console, table) > console.width:
-        from winequality.schema import COLOR, PREDICTION, TARGET, UNCERTAINTY
+        from winequality.schema import COLOR, OUTPUTS, TARGET
 
-        wanted = (COLOR, TARGET, PREDICTION, *UNCERTAINTY)
+        wanted = (COLOR, TARGET, *OUTPUTS)
         names = list(frame.columns)
         kept = list(range(len(first))) + [
             names.index(c, len(first)) for c in wanted if c in names[len(first) :]
@@ -200,6 +204,7 @@ def print_detail(detail) -> None:
     console.print(_params_table(run))
     console.print(_metrics_table(run))
     print_coverage(console, run.metrics)
+    _print_training_ranges(console, run.lineage.get("training_ranges"))
     _print_artifacts(console, detail)
     if detail.ui_url:
         console.print(f"MLflow UI: {detail.ui_url}", markup=False, soft_wrap=True)
@@ -224,6 +229,35 @@ def _print_heading(console, detail) -> None:
     )
     if detail.registered:
         console.print("Registered as " + ", ".join(detail.registered))
+
+
+def _print_training_ranges(console, recorded: Optional[str]) -> None:
+    """The training wines' range per feature and the unusual-wine rule the model uses."""
+    import json
+
+    from rich.table import Table
+
+    if not recorded:
+        console.print("No training ranges recorded: the model was saved before wineq kept them.")
+        return
+    found = json.loads(recorded)
+    table = Table(
+        title=f"what the model learned from: {found['wines']:,} wines", title_justify="left"
+    )
+    table.add_column("feature")
+    table.add_column("lowest", justify="right")
+    table.add_column("highest", justify="right")
+    for feature, (low, high) in found["ranges"].items():
+        table.add_row(feature, f"{low:g}", f"{high:g}")
+    console.print(table)
+    rule = "outside one of these ranges"
+    if found.get("unusual_distance") is not None:
+        rule += (
+            f", or its {found['neighbours']} nearest training wines are farther than "
+            f"{found['unusual_distance']:.3f} on average (standardised inputs; beyond "
+            f"{found['share']:.0%} of validation wines)"
+        )
+    console.print(f"  A wine is unusual when it lies {rule}.", markup=False, soft_wrap=True)
 
 
 def _facts_table(run):
@@ -415,8 +449,40 @@ def print_inference(result) -> None:
             "calibrated its models; a model trained now has them.",
             err=True,
         )
+    if result.trust is not None:
+        for line in trust_lines(result.trust, result.model.label):
+            typer.echo(line, err=True)
     if result.metrics:
         typer.echo(labelled_scores(result.metrics), err=True)
+
+
+def trust_lines(trust, label: str) -> list[str]:
+    """How far the batch's predictions can be trusted: its expected RMSE, its unusual
+    wines, the drift report written."""
+    lines = []
+    if trust.expected_rmse is not None:
+        test = f" (test wines: {trust.test_rmse:.2f})" if trust.test_rmse is not None else ""
+        lines.append(
+            f"Expected RMSE on these wines {trust.expected_rmse:.2f}{test}, from each wine's "
+            "calibrated uncertainty."
+        )
+    if trust.unusual is None:
+        lines.append(
+            f"{label} keeps no summary of its training wines (saved before wineq kept one), "
+            "so unfamiliar wines are not flagged; a model trained now flags them."
+        )
+    elif trust.unusual:
+        rows = ", ".join(f"{row:,}" for row in trust.unusual_rows)
+        more = ", …" if trust.unusual > len(trust.unusual_rows) else ""
+        lines.append(
+            f"{trust.unusual:,} of {trust.wines:,} wines are unlike any the model trained on: "
+            f"rows {rows}{more} (column unusual); trust their predictions less."
+        )
+    elif trust.wines:
+        lines.append(f"All {trust.wines:,} wines are like wines the model trained on.")
+    if trust.reports:
+        lines.append("Drift report: " + " and ".join(trust.reports) + ".")
+    return lines
 
 
 def labelled_scores(m: dict) -> str:

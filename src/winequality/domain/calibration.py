@@ -69,6 +69,13 @@ class Calibration:
         """Expected error of each wine from its signs, shape (n, len(SIGNS))."""
         return np.maximum(self.weights[0] + signs @ self.weights[1:], self.floor)
 
+    @property
+    def mean_square(self) -> float:
+        """The validation wines' mean squared normalised residual: a wine's expected squared
+        error is this times its scale squared, so a batch's expected RMSE is
+        sqrt(mean_square · mean(scale²))."""
+        return float(np.mean(self.residuals**2))
+
     def supports(self, level: float) -> bool:
         return supported(level, self.wines)
 

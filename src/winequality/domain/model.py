@@ -21,10 +21,11 @@ from torch import nn
 
 from winequality.domain.calibration import MIN_CALIBRATION_WINES, SIGNS, Calibration
 from winequality.domain.calibration import fit as fit_calibration
+from winequality.domain.familiarity import SHARE, Summary, summarise, unusual
 from winequality.domain.params import TrainParams
 from winequality.schema import COLOR, FEATURES
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 BLOCK = 32  # wines per block of the nearest-neighbour search
 # Right-skewed features are log-transformed before scaling; it evens out their ranges.
 LOG_FEATURES = [
@@ -61,7 +62,49 @@ def frame_inputs(frame) -> np.ndarray:
     return encode(frame[FEATURES].to_numpy(dtype=np.float64), frame[COLOR].to_numpy())
 
 
-class Regressor(nn.Module):
+class _Familiar(nn.Module):
+    """The summary of the training wines a model keeps in its file (familiarity.py): what
+    its `unusual` flags and drift reports measure against."""
+
+    summary_percentiles: torch.Tensor
+    summary_cdf: torch.Tensor
+    summary_distance: torch.Tensor
+    summary_wines: torch.Tensor
+
+    def _register_summary(self) -> None:
+        """The summary's buffers, empty until fitted."""
+        self.register_buffer("summary_percentiles", torch.zeros(0, len(FEATURES)))
+        self.register_buffer("summary_cdf", torch.zeros(0, len(FEATURES), dtype=torch.float64))
+        self.register_buffer("summary_distance", torch.full((), math.inf, dtype=torch.float64))
+        self.register_buffer("summary_wines", torch.zeros((), dtype=torch.int64))
+        self._summary: Optional[tuple] = None  # (buffers key, Summary)
+
+    def summarise(self, inputs: torch.Tensor, distances: torch.Tensor) -> None:
+        """Keep the summary of the training wines `inputs` (familiarity.py)."""
+        found = summarise(inputs.numpy(), distances.double().numpy())
+        self.summary_percentiles = torch.as_tensor(found.percentiles)
+        self.summary_cdf = torch.as_tensor(found.cdf, dtype=torch.float64)
+        self.summary_distance.fill_(found.distance)
+        self.summary_wines.fill_(found.wines)
+
+    @property
+    def summary(self) -> Optional[Summary]:
+        """The training wines' summary; None for a model saved before there was one."""
+        if not len(self.summary_percentiles):
+            return None
+        key = (self.summary_percentiles.data_ptr(), self.summary_percentiles._version)
+        if self._summary is None or self._summary[0] != key:
+            found = Summary(
+                self.summary_percentiles.numpy().copy(),
+                self.summary_cdf.double().numpy().copy(),
+                float(self.summary_distance),
+                int(self.summary_wines),
+            )
+            self._summary = (key, found)
+        return self._summary[1]
+
+
+class Regressor(_Familiar):
     """An ensemble of MLPs evaluated as one batched network; the prediction is their mean.
 
     Inputs are standardised inside the module, so weights and scaler travel together.
@@ -108,6 +151,7 @@ class Regressor(nn.Module):
         self.register_buffer("calib_residuals", torch.zeros(0, dtype=torch.float64))
         self.register_buffer("calib_floor", torch.zeros((), dtype=torch.float64))
         self._calibration: Optional[tuple] = None  # (buffers key, Calibration)
+        self._register_summary()
         self.frequencies = frequencies
         self.embedding = embedding if frequencies else 0
         if frequencies:
@@ -305,7 +349,8 @@ def fit(
         model.load_state_dict(best_state)
     model.eval()
     with torch.no_grad():
-        _blend_and_calibrate(model, xt, yt, xv, yv, config)
+        distances = _blend_and_calibrate(model, xt, yt, xv, yv, config)
+        model.summarise(torch.cat([xt, xv]), distances)
     history.blend = float(model.blend)
     return model, history
 
@@ -347,9 +392,11 @@ def _train_epoch(model, optimiser, xt, yt, config: TrainParams, generator) -> fl
     return total / n
 
 
-def _blend_and_calibrate(model: Regressor, xt, yt, xv, yv, config: TrainParams) -> None:
+def _blend_and_calibrate(model: Regressor, xt, yt, xv, yv, config: TrainParams) -> torch.Tensor:
     """The network/neighbour blend and the intervals, both fitted on the validation wines;
-    then every wine is remembered."""
+    then every wine is remembered. Returns the validation wines' mean distance to their
+    nearest fitting wines (empty when the model remembers none or has no intervals)."""
+    distances = torch.zeros(0)
     if config.neighbours and len(xv):
         # Choose the blend on the validation wines, remembering only the fitting wines.
         network = model.forward_members(xv).mean(dim=0)
@@ -366,8 +413,11 @@ def _blend_and_calibrate(model: Regressor, xt, yt, xv, yv, config: TrainParams) 
         model.calibrate(
             fit_calibration(predicted.clamp(0.0, 10.0).numpy(), yv.numpy(), signs.numpy())
         )
+        if config.neighbours:
+            distances = signs[:, SIGNS.index("neighbour_distance")]
     if config.neighbours and len(xv):
         model.remember(torch.cat([xt, xv]), torch.cat([yt, yv]))  # then every wine
+    return distances
 
 
 _ALLOCATOR_TUNED = False
@@ -432,6 +482,11 @@ class Predictions:
     low: Optional[np.ndarray] = None
     high: Optional[np.ndarray] = None
     p_premium: Optional[np.ndarray] = None
+    scale: Optional[np.ndarray] = None
+    """The error the calibrated model expects on each wine (`Calibration.scale`)."""
+    unusual: Optional[np.ndarray] = None
+    """Whether each wine is unlike the training wines (familiarity.py); None for a model
+    saved before it kept their summary."""
 
 
 def predict_with_scale(
@@ -442,6 +497,12 @@ def predict_with_scale(
     calibration = model.calibration
     if calibration is None:
         raise ValueError("the model has no interval calibration (saved before wineq had them)")
+    quality, signs = _with_signs(model, inputs, batch)
+    return quality, calibration.scale(signs)
+
+
+def _with_signs(model: Regressor, inputs: np.ndarray, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    """(quality, signs of doubt) of each row."""
     _keep_freed_memory()
     quality = np.empty(len(inputs), dtype=np.float64)
     signs = np.empty((len(inputs), len(SIGNS)), dtype=np.float64)
@@ -450,7 +511,7 @@ def predict_with_scale(
             predicted, found = model.forward_with_signs(x)
             quality[start : start + n] = predicted.clamp(0.0, 10.0).numpy()[:n]
             signs[start : start + n] = found.numpy()[:n]
-    return quality, calibration.scale(signs)
+    return quality, signs
 
 
 def predict_with_intervals(
@@ -461,13 +522,20 @@ def predict_with_intervals(
     A model saved before intervals existed gives the quality alone (`low` etc. None).
     A ValueError when `level` is above what the calibration supports.
     """
-    calibration = model.calibration
+    calibration, summary = model.calibration, model.summary
     if calibration is None:
-        return Predictions(predict(model, inputs, batch))
+        quality = predict(model, inputs, batch)
+        flags = None if summary is None else unusual(summary, inputs, np.zeros(len(inputs)))
+        return Predictions(quality, unusual=flags)
     calibration.half_width(level)  # a level the calibration cannot support fails first
-    quality, scale = predict_with_scale(model, inputs, batch)
+    quality, signs = _with_signs(model, inputs, batch)
+    scale = calibration.scale(signs)
     low, high = calibration.interval(quality, scale, level)
-    return Predictions(quality, low, high, calibration.p_at_least(quality, scale, premium))
+    p_premium = calibration.p_at_least(quality, scale, premium)
+    flags = None
+    if summary is not None:
+        flags = unusual(summary, inputs, signs[:, SIGNS.index("neighbour_distance")])
+    return Predictions(quality, low, high, p_premium, scale, flags)
 
 
 def to_bytes(model: Regressor, hidden: tuple[int, ...]) -> bytes:
@@ -495,11 +563,12 @@ def from_bytes(content: bytes) -> Regressor:
 
     Older formats still load, so models registered with them keep predicting exactly as
     they did: 3 (network only, before the nearest-neighbour blend), 4 (neighbours
-    weighted by 1 / distance) and 5 (before interval calibration: no intervals).
+    weighted by 1 / distance), 5 (before interval calibration: no intervals) and 6
+    (before the training wines' summary: no `unusual` flags).
     """
     bundle = torch.load(io.BytesIO(content), weights_only=True)
     version = bundle.get("format_version")
-    if version not in (3, 4, 5, FORMAT_VERSION) or bundle.get("features") != FEATURES:
+    if version not in (3, 4, 5, 6, FORMAT_VERSION) or bundle.get("features") != FEATURES:
         raise ValueError("model file has an unknown format or feature schema")
     if bundle.get("log_features") != LOG_FEATURES:
         raise ValueError("model file was trained with another feature transform")
@@ -513,6 +582,11 @@ def from_bytes(content: bytes) -> Regressor:
         state.setdefault("calib_weights", torch.zeros(1 + len(SIGNS), dtype=torch.float64))
         state.setdefault("calib_residuals", torch.zeros(0, dtype=torch.float64))
         state.setdefault("calib_floor", torch.zeros((), dtype=torch.float64))
+    if version < 7:  # no summary of the training wines yet
+        state.setdefault("summary_percentiles", torch.zeros(0, len(FEATURES)))
+        state.setdefault("summary_cdf", torch.zeros(0, len(FEATURES), dtype=torch.float64))
+        state.setdefault("summary_distance", torch.full((), math.inf, dtype=torch.float64))
+        state.setdefault("summary_wines", torch.zeros((), dtype=torch.int64))
     model = Regressor(
         n_inputs,
         tuple(bundle["hidden"]),
@@ -525,9 +599,34 @@ def from_bytes(content: bytes) -> Regressor:
     model.memory_x = torch.empty_like(state["memory_x"])
     model.memory_y = torch.empty_like(state["memory_y"])
     model.calib_residuals = torch.empty_like(state["calib_residuals"])
+    model.summary_percentiles = torch.empty_like(state["summary_percentiles"])
+    model.summary_cdf = torch.empty_like(state["summary_cdf"])
     model.load_state_dict(state)
     model.eval()
     return model
+
+
+def training_ranges(model: Regressor) -> Optional[dict]:
+    """What the model learned from, in each feature's own unit: the training wines' range
+    per feature and the unusual-wine distance (familiarity.py); None for a model saved
+    before it kept the summary."""
+    summary = model.summary
+    if summary is None:
+        return None
+    ranges = {}
+    for f, name in enumerate(FEATURES):
+        low, high = float(summary.low[f]), float(summary.high[f])
+        if name in LOG_FEATURES:  # kept on the log scale the network reads
+            low, high = math.expm1(low), math.expm1(high)
+        ranges[name] = [float(f"{low:.6g}"), float(f"{high:.6g}")]
+    distance = summary.distance if math.isfinite(summary.distance) else None
+    return {
+        "wines": summary.wines,
+        "ranges": ranges,
+        "unusual_distance": distance,
+        "neighbours": model.neighbours,
+        "share": SHARE,
+    }
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from winequality.errors import DataError
+from winequality.io.limits import LIMITS, explain, what
 from winequality.schema import COLOR, COLORS, FEATURES, TARGET, column_mapping
 
 _COMMA_NUMBER = r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$"
@@ -64,8 +65,8 @@ def parse_csv(
         raise DataError(f"{name} is not UTF-8 text ({exc.reason}); save it as UTF-8") from exc
 
 
-# No wine measures more than this in any column (the largest UCI value is 440); larger
-# numbers are typos or another file's columns, and overflow the model's float32 maths.
+# No quality score is larger than this (the features have their own ranges, limits.py);
+# larger numbers are typos or another file's columns, and overflow float32 maths.
 LARGEST_VALUE = 1_000_000
 
 
@@ -155,6 +156,9 @@ def check_values(
         bad = ~np.isfinite(numbers)
         if bad.any():
             raise _bad_value(name, frame, column, bad, first_row, where=where)
+        if column in LIMITS:
+            _check_possible(name, column, numbers, first_row, where)
+            continue
         huge = np.abs(numbers) > LARGEST_VALUE
         if huge.any():
             why = (
@@ -164,6 +168,43 @@ def check_values(
             raise _bad_value(name, frame, column, huge, first_row, why, where)
     _check_colours(name, frame, first_row, color, where)
     return frame
+
+
+def _check_possible(
+    name: str,
+    column: str,
+    numbers: np.ndarray,
+    first_row: int,
+    where: Optional[Callable[[int, str], str]],
+) -> None:
+    """A DataError when a value of `column` is no wine's (limits.py): one line for the
+    column when a unit mistake explains every value, else for the first bad row."""
+    limit = LIMITS[column]
+    bad = (numbers < limit.low) | (numbers > limit.high)
+    if limit.zero:
+        bad &= numbers != 0
+    if not bad.any():
+        return
+    if len(numbers) > 1 and bad.all():
+        for mistake in limit.mistakes:
+            fixed = numbers * mistake.factor
+            if np.all((fixed >= limit.usual[0]) & (fixed <= limit.usual[1])):
+                rows = f"rows {first_row}–{first_row + len(numbers) - 1}"
+                raise DataError(
+                    f"{name}: column {column!r} looks like {mistake.unit}, not {limit.unit}: "
+                    f"all {len(numbers):,} values ({rows}) lie between {numbers.min():g} and "
+                    f"{numbers.max():g}, where {what(column)} is {limit.typical} — "
+                    f"{mistake.fix.replace(' by ', ' the column by ', 1)}"
+                )
+    position = int(np.flatnonzero(bad)[0])
+    row = first_row + position
+    place = where(position, column) if where else f"line {row + 1}"
+    more = int(bad.sum()) - 1
+    also = f" ({more:,} more {'row' if more == 1 else 'rows'} like it)" if more else ""
+    raise DataError(
+        f"{name}: row {row}{f' ({place})' if place else ''}: "
+        f"{explain(column, float(numbers[position]))}{also}"
+    )
 
 
 def _check_colours(

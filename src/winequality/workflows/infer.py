@@ -20,15 +20,18 @@ from winequality.io.atomic import OutputError, binary_sink, why_not_written
 from winequality.records import InferOptions, InferResult, ModelSource
 from winequality.schema import (
     COLORS,
+    OUTPUTS,
     PREDICTION,
     TARGET,
     UNCERTAINTY,
+    UNUSUAL,
     checked_level,
     checked_premium,
     id_columns,
     positions,
 )
 from winequality.settings import Settings
+from winequality.workflows.trust import TrustTally
 
 LOOKUPS = ("process", "here")
 
@@ -111,10 +114,16 @@ def infer(
         _refuse_earlier_output(source)
         chosen, net = _load_model(settings, resolver, options, level)
         calibrated = net.calibration is not None
-        columns = (PREDICTION, *UNCERTAINTY) if calibrated else (PREDICTION,)
+        columns = _columns(net)
         tally = _Tally(source, options.keep, _Trained(resolver, chosen))
-        predict = functools.partial(_predict_all, net, source, options, level, premium, tally)
+        trust = TrustTally(net, chosen, options.report)
+        predict = functools.partial(
+            _predict_all, net, source, options, (level, premium), (tally, trust)
+        )
         _write(predict, source, columns, options, bucket)
+        reports: tuple[str, ...] = ()
+        if options.report is not None:
+            reports = trust.write_report(options.report, chosen, source.name)
     return InferResult(
         chosen,
         tally.rows,
@@ -125,7 +134,16 @@ def infer(
         premium=premium if calibrated else None,
         passthrough=[str(c) for c in tally.passthrough],
         id_columns=[str(c) for c in id_columns(tally.passthrough)],
+        trust=trust.result(chosen, reports),
     )
+
+
+def _columns(net) -> tuple[str, ...]:
+    """The output columns `net` gives: the quality; the interval and p_premium where it is
+    calibrated; the unusual flag where it keeps a summary of its training wines."""
+    calibrated = (*UNCERTAINTY,) if net.calibration is not None else ()
+    familiar = (UNUSUAL,) if net.summary is not None else ()
+    return (PREDICTION, *calibrated, *familiar)
 
 
 def _checked(settings: Settings, options: InferOptions) -> tuple[float, int]:
@@ -150,7 +168,7 @@ def _checked(settings: Settings, options: InferOptions) -> tuple[float, int]:
 
 def _refuse_earlier_output(source) -> None:
     """An earlier output of wineq infer given as input is refused before any lookup."""
-    taken = [str(c) for c in source.columns if str(c).strip() in (PREDICTION, *UNCERTAINTY)]
+    taken = [str(c) for c in source.columns if str(c).strip() in OUTPUTS]
     if taken:
         raise DataError(
             f"{source.name} already has a {taken[0]!r} column (an output of wineq infer?); "
@@ -276,18 +294,22 @@ class _Tally:
         return pd.concat(self.collected, ignore_index=True)
 
 
-def _predict_all(net, source, options: InferOptions, level, premium, tally: _Tally, sink) -> None:
-    """Predict every chunk of `source` into `sink` (a format's writer) or the tally's frame."""
+def _predict_all(net, source, options: InferOptions, asked, tallies, sink) -> None:
+    """Predict every chunk of `source` into `sink` (a format's writer) or the tally's frame;
+    `asked` is (interval level, premium), `tallies` (_Tally, TrustTally)."""
     from winequality.domain import model as nn_model
 
+    tally, trust = tallies
     for chunk in source.chunks(options.color):
         frame = chunk.frame
-        found = nn_model.predict_with_intervals(net, nn_model.frame_inputs(frame), level, premium)
+        inputs = nn_model.frame_inputs(frame)
+        found = nn_model.predict_with_intervals(net, inputs, *asked)
         tally.score(frame, found.quality)
+        trust.add(found, inputs, tally.rows)
         if sink is not None:
             sink.write(chunk, found)
         else:
-            tally.collect(chunk, found, (PREDICTION, *UNCERTAINTY))
+            tally.collect(chunk, found, OUTPUTS)
         tally.rows += len(frame)
         if options.on_chunk is not None:
             options.on_chunk(tally.rows, chunk.offset)

@@ -3,6 +3,7 @@ and record everything (params, metrics, lineage) in one MLflow run."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -372,6 +373,9 @@ def _store_model(
         "dvc_remote": stored.remote,
         "mlflow_model_id": model_id,
     }
+    ranges = nn_model.training_ranges(net)
+    if ranges is not None:  # what `wineq show` says the model learned from
+        stored_tags["training_ranges"] = json.dumps(ranges)
     tracker.set_tags(run_id, {f"{TAG_PREFIX}{k}": v for k, v in stored_tags.items()})
     return stored, stored_tags
 

@@ -77,7 +77,8 @@ def test_the_champion_resolves_to_exactly_its_stored_bytes(resolver, tracker, ma
     lineage = {"wineq.model_md5": dvc.md5, "wineq.model_path": MODEL_PATH}
     tracker.register(tracker.get_run(run_id), lineage)
     source, content = resolver.resolve()
-    assert source == ModelSource("wine-quality/1", run_id, MODEL_PATH, dvc.md5)
+    # the run's test RMSE comes along: infer sets its expected RMSE beside it
+    assert source == ModelSource("wine-quality/1", run_id, MODEL_PATH, dvc.md5, test_rmse=0.7)
     assert content == MODEL_BYTES
     by_run, again = resolver.resolve(run_id=run_id[:8])
     assert (by_run.label, again) == (f"run {run_id}", MODEL_BYTES)

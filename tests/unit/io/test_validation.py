@@ -10,10 +10,12 @@ from winequality.errors import DataError
 from winequality.io.validation import check_values, decimal_mark
 from winequality.schema import FEATURES
 
+WINE = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]  # UCI's first red
+
 
 def frame(**columns) -> pd.DataFrame:
-    """Three red wines, every feature 7.4 but those given."""
-    wines = pd.DataFrame({name: [7.4, 7.4, 7.4] for name in FEATURES})
+    """Three red wines, each UCI's first red but for the features given."""
+    wines = pd.DataFrame({name: [value] * 3 for name, value in zip(FEATURES, WINE, strict=True)})
     for name, values in columns.items():
         wines[name.replace("_", " ")] = values
     return wines
@@ -52,14 +54,14 @@ def test_a_decimal_comma_is_named_as_the_likely_cause():
 
 def test_a_value_beyond_any_wine_is_refused():
     assert refused(frame(density=[0.99, 2e6, 0.99])) == (
-        "lab.csv: column 'density', row 2 (line 3) has '2000000.0', beyond any measurement "
-        "of a wine (at most 1,000,000 in size); check the file's units and columns"
+        "lab.csv: row 2 (line 3): density 2e+06 is not a wine's density in g/cm³ (about "
+        "0.99); wines lie between 0.95 and 1.2: check the file's units and columns"
     )
 
 
 @pytest.mark.parametrize(
     "values, shown",
-    [([True, 7.4, 7.4], "'True', not a number"), ([7.4, None, 7.4], "is empty")],
+    [([True, 0.56, 0.56], "'True', not a number"), ([0.56, None, 0.56], "is empty")],
 )
 def test_a_flag_or_a_gap_in_a_feature_is_refused(values, shown):
     assert refused(frame(sulphates=values)).endswith(shown)

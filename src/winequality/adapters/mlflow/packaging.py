@@ -19,9 +19,10 @@ mlflow.models.set_model(WineQualityModel())
 """
 
 
-def signature(intervals: bool):
-    """Inputs (11 features, colour), outputs (the prediction, and the interval and
-    p_premium columns when the model is calibrated) and the inference params."""
+def signature(intervals: bool, familiar: bool = True):
+    """Inputs (11 features, colour), outputs (the prediction, the interval and p_premium
+    columns when the model is calibrated, the unusual flag when it keeps a summary of its
+    training wines) and the inference params."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
@@ -32,12 +33,15 @@ def signature(intervals: bool):
         FEATURES,
         PREDICTION,
         UNCERTAINTY,
+        UNUSUAL,
     )
 
     inputs: list = [ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]
     outputs: list = [
         ColSpec("double", c) for c in (PREDICTION, *(UNCERTAINTY if intervals else ()))
     ]
+    if familiar:
+        outputs.append(ColSpec("boolean", UNUSUAL))
     return ModelSignature(
         inputs=Schema(inputs),
         outputs=Schema(outputs),

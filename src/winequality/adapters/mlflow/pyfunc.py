@@ -35,7 +35,8 @@ def read_pointer(text: str) -> dict:
 
 class WineQualityModel(PythonModel):
     """Predicted quality for a frame of wines (UCI column names, a `color` column), with
-    each wine's interval and chance of a premium score.
+    each wine's interval, chance of a premium score and whether it is unlike the training
+    wines (`unusual`). Values no wine can have are refused with wineq's own message.
 
     Params (MLflow's inference params): `interval`, the interval's level (default 0.8),
     and `premium`, the score p_premium counts from (default 7).
@@ -59,14 +60,13 @@ class WineQualityModel(PythonModel):
         from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
         from winequality.domain import model as nn_model
-        from winequality.errors import UsageError
+        from winequality.errors import DataError, UsageError
         from winequality.io.formats.rounding import prediction_numbers
         from winequality.io.validation import validated_frame
         from winequality.schema import (
             DEFAULT_INTERVAL,
             DEFAULT_PREMIUM,
-            PREDICTION,
-            UNCERTAINTY,
+            OUTPUTS,
             checked_level,
             checked_premium,
         )
@@ -84,9 +84,13 @@ class WineQualityModel(PythonModel):
         except (UsageError, ValueError) as exc:
             # the scoring server answers a bad request, not an internal error
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
-        frame = validated_frame(pd.DataFrame(model_input), "the input frame")
+        try:
+            frame = validated_frame(pd.DataFrame(model_input), "the input frame")
+        except DataError as exc:  # wines no wine could be, as wineq infer refuses them: a 400
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
         found = nn_model.predict_with_intervals(
             self._net, nn_model.frame_inputs(frame), level, premium
         )
-        # a model saved before calibration gives the quality alone
-        return pd.DataFrame(prediction_numbers(found, (PREDICTION, *UNCERTAINTY)))
+        # a model saved before calibration gives the quality alone, one saved before it
+        # kept a summary of its training wines no unusual flag
+        return pd.DataFrame(prediction_numbers(found, OUTPUTS))

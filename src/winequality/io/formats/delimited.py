@@ -67,10 +67,17 @@ class CsvWriter:
 
 def with_columns(lines: list[bytes], predicted, sep: str, decimal: str = ".") -> bytes:
     """The lines, each followed by its predictions, newline-terminated: the quality to 4
-    decimals, then (a calibrated model's) interval to 2 and p_premium to 3."""
-
+    decimals, then (a calibrated model's) interval to 2 and p_premium to 3, then (a model
+    with a summary of its training wines) the unusual flag, True or False."""
+    if predicted.unusual is None:
+        ends = ["\n"] * len(lines)
+    else:
+        flags = (f"{sep}False\n", f"{sep}True\n")
+        ends = [flags[flag] for flag in predicted.unusual.tolist()]
     if predicted.low is None:
-        added = [f"{sep}{q:.4f}\n" for q in predicted.quality.tolist()]
+        added = [
+            f"{sep}{q:.4f}{end}" for q, end in zip(predicted.quality.tolist(), ends, strict=True)
+        ]
     else:
         # Bounds lie in 0-10 and p_premium in 0-1, so each of their values is one of 1,001
         # strings: looked up, not formatted (twice as fast on 1M wines), and rounded as
@@ -81,12 +88,13 @@ def with_columns(lines: list[bytes], predicted, sep: str, decimal: str = ".") ->
             return steps(values, scale).tolist()  # NaN: the table's last entry, "nan"
 
         added = [
-            f"{sep}{q:.4f}{hundredths[lo]}{hundredths[hi]}{thousandths[p]}"
-            for q, lo, hi, p in zip(
+            f"{sep}{q:.4f}{hundredths[lo]}{hundredths[hi]}{thousandths[p]}{end}"
+            for q, lo, hi, p, end in zip(
                 predicted.quality.tolist(),
                 positions(predicted.low, 100),
                 positions(predicted.high, 100),
                 positions(predicted.p_premium, 1000),
+                ends,
                 strict=True,
             )
         ]
@@ -98,8 +106,8 @@ def with_columns(lines: list[bytes], predicted, sep: str, decimal: str = ".") ->
 
 @functools.cache
 def _fixed_point(sep: str, decimal: str = ".") -> tuple[list[str], list[str]]:
-    """`sep` + each of 0.00-10.00, and `sep` + each of 0.000-1.000 + newline; then nan."""
+    """`sep` + each of 0.00-10.00, and `sep` + each of 0.000-1.000; then nan."""
     return (
         [*(f"{sep}{i // 100}{decimal}{i % 100:02d}" for i in range(1001)), f"{sep}nan"],
-        [*(f"{sep}{i // 1000}{decimal}{i % 1000:03d}\n" for i in range(1001)), f"{sep}nan\n"],
+        [*(f"{sep}{i // 1000}{decimal}{i % 1000:03d}" for i in range(1001)), f"{sep}nan"],
     )

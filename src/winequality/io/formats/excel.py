@@ -240,12 +240,10 @@ class ExcelWriter:
             raise DataError(f"{self.name}: cannot put a value in a workbook ({exc})") from None
 
     def write(self, chunk, found) -> None:
-        import numpy as np
-
         from winequality.io.formats.rounding import prediction_numbers
 
         numbers = prediction_numbers(found, self.columns)
-        added = np.column_stack([numbers[c] for c in self.columns]).tolist()
+        added = list(zip(*(numbers[c].tolist() for c in self.columns), strict=True))
         if isinstance(self.reader, ExcelReader):
             rows = chunk.rows
         else:

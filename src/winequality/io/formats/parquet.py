@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from winequality.errors import DataError, first_line
 from winequality.io.formats.base import OpenFile
-from winequality.schema import FEATURES, TARGET, column_mapping, positions
+from winequality.schema import FEATURES, TARGET, UNUSUAL, column_mapping, positions
 
 BATCH_ROWS = 65_536
 
@@ -121,7 +121,8 @@ class ParquetWriter:
                     arrays.append(pa.array(text, type=pa.string()))
                 names.append(str(column))
         for column in self.columns:
-            arrays.append(pa.array(numbers[column], type=pa.float64()))
+            kind = pa.bool_() if column == UNUSUAL else pa.float64()
+            arrays.append(pa.array(numbers[column], type=kind))
             names.append(column)
         table = pa.Table.from_arrays(arrays, names=names)
         if isinstance(self.reader, ParquetReader):

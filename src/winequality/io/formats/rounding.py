@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from winequality.schema import UNUSUAL
+
 NOT_GIVEN = 1001
 """The step `steps` gives a value the model could not give (NaN)."""
 
@@ -18,7 +20,8 @@ def steps(values, scale: int):
 
 def prediction_numbers(found, columns: tuple[str, ...]) -> dict:
     """The predictions as the numbers a CSV output holds (its text, parsed): the quality to
-    4 decimals, the interval to 2 and p_premium to 3, so every format says the same."""
+    4 decimals, the interval to 2 and p_premium to 3, so every format says the same; the
+    unusual flag as booleans."""
     import numpy as np
 
     def fixed(values, scale: int):
@@ -32,4 +35,6 @@ def prediction_numbers(found, columns: tuple[str, ...]) -> dict:
         numbers[columns[1]] = fixed(found.low, 100)
         numbers[columns[2]] = fixed(found.high, 100)
         numbers[columns[3]] = fixed(found.p_premium, 1000)
+    if found.unusual is not None and UNUSUAL in columns:
+        numbers[UNUSUAL] = np.asarray(found.unusual, dtype=bool)
     return numbers

@@ -17,8 +17,11 @@ ALCOHOL = openpyxl.utils.get_column_letter(HEADER.index("alcohol") + 1)  # "L"
 TITLE = "Lab results, harvest 2026"
 
 
+VALUES = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]  # a real red wine
+
+
 def wine(i: int) -> list:
-    return [f"S-{i}", *[round(7.4 + i / 10 + j, 2) for j in range(len(FEATURES))], "red"]
+    return [f"S-{i}", *[round(v + i / 1000, 4) for v in VALUES], "red"]
 
 
 def workbook(path, rows: int = 4, *, title: bool = True, before=(), edit=None):
@@ -51,8 +54,8 @@ def test_the_header_is_found_below_title_rows(tmp_path):
     assert reader.format == "xlsx" and reader.sheet_name == "Results"
     assert (reader.header_row, reader.columns) == (3, HEADER)
     assert reader.preamble == [(TITLE,), ()]  # kept, to be written back above the header
-    assert chunk.frame["fixed acidity"].tolist() == [7.4, 7.5, 7.6, 7.7]
-    assert chunk.frame["alcohol"].tolist() == [17.4, 17.5, 17.6, 17.7]
+    assert chunk.frame["fixed acidity"].tolist() == [7.4, 7.401, 7.402, 7.403]
+    assert chunk.frame["alcohol"].tolist() == [9.4, 9.401, 9.402, 9.403]
     assert chunk.original["sample_id"].tolist() == ["S-0", "S-1", "S-2", "S-3"]
 
 

@@ -21,7 +21,10 @@ VALUES = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]
 
 def wines(n: int = 5) -> pd.DataFrame:
     frame = pd.DataFrame(
-        {SPELLED[f]: [v + i / 10 for i in range(n)] for f, v in zip(FEATURES, VALUES, strict=True)}
+        {
+            SPELLED[f]: [v + i / 1000 for i in range(n)]
+            for f, v in zip(FEATURES, VALUES, strict=True)
+        }
     )
     frame.insert(0, "sample_id", [f"S-{i}" for i in range(n)])
     frame.insert(4, "note", ["barrel"] * n)
@@ -47,7 +50,7 @@ def test_columns_map_to_the_canonical_names_and_the_rest_pass_through(tmp_path):
     [chunk] = chunks
     assert list(chunk.frame.columns) == FEATURES + ["color"]
     assert chunk.frame["color"].tolist() == ["red", "white", "red", "white", "red"]
-    assert chunk.frame["alcohol"].tolist() == pytest.approx([9.4, 9.5, 9.6, 9.7, 9.8])
+    assert chunk.frame["alcohol"].tolist() == pytest.approx([9.4, 9.401, 9.402, 9.403, 9.404])
     assert chunk.as_input()["sample_id"].tolist() == frame["sample_id"].tolist()
     assert chunk.as_input()["note"].tolist() == ["barrel"] * 5
 
