@@ -22,6 +22,8 @@ BENCHMARKS = {
     "intervals": "bench.intervals",
     "formats": "bench.formats",
     "team_load": "bench.team_load",
+    "versus": "bench.versus",
+    "trust": "bench.trust",
 }
 
 

@@ -26,7 +26,7 @@ from tests.support.workbooks import with_formula_error
 from winequality.records import InferOptions
 from winequality.schema import FEATURES
 
-PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
+PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium", "unusual"]
 N = 60
 
 
@@ -100,7 +100,7 @@ def reference(trained, tmp_path_factory):
         args = ["infer", str(source), "--output", str(folder / "plain-out.csv")]
         result = CliRunner().invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
-    return pd.read_csv(folder / "plain-out.csv", sep=";")[PREDICTED]
+    return pd.read_csv(folder / "plain-out.csv", sep=";")[PREDICTED].astype("float64")
 
 
 def same_predictions(frame: pd.DataFrame, reference: pd.DataFrame) -> None:

@@ -11,7 +11,7 @@ from tests.support.project import HEADER, synthetic_wines
 from winequality.records import InferOptions
 from winequality.schema import FEATURES
 
-PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
+PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium", "unusual"]
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def wines(tmp_path) -> Path:
     return path
 
 
-OUTPUT = ["predicted_quality", "quality_low", "quality_high", "p_premium"]
+OUTPUT = ["predicted_quality", "quality_low", "quality_high", "p_premium", "unusual"]
 
 
 def wineq_predictions(cli, wines: Path, out: Path) -> list[float]:
@@ -93,7 +93,8 @@ def test_a_run_logs_an_mlflow_model_of_pointers_and_code(project, registered):
     inputs = mlmodel.signature.inputs.to_dict()
     assert [c["name"] for c in inputs][-1] == "color" and inputs[0]["type"] == "double"
     assert mlmodel.signature.outputs.to_dict() == [
-        {"name": name, "type": "double", "required": True} for name in OUTPUT
+        {"name": name, "type": "boolean" if name == "unusual" else "double", "required": True}
+        for name in OUTPUT
     ]
     params = {p["name"]: p for p in mlmodel.signature.params.to_dict()}
     assert (params["interval"]["default"], params["premium"]["default"]) == (0.8, 7)
@@ -240,7 +241,8 @@ spark = (
 udf = mlflow.pyfunc.spark_udf(
     spark,
     "models:/wine-quality@champion",
-    result_type="predicted_quality double, quality_low double, quality_high double, p_premium double",
+    result_type="predicted_quality double, quality_low double, quality_high double, "
+    "p_premium double, unusual boolean",
 )
 wines = spark.read.csv(sys.argv[1], sep=";", header=True, inferSchema=True)
 wines = wines.select(*[col(f"`{c}`").cast("double").alias(c) for c in FEATURES], COLOR)

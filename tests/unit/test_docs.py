@@ -47,3 +47,17 @@ def test_the_faults_page_exit_code_table_is_the_one_the_code_uses():
         0: "success",
         **{code: cls.__name__ for code, cls in EXIT_CODES.items()},
     }
+
+
+def test_the_readme_shows_the_ranges_the_code_refuses_outside():
+    from winequality.io.limits import LIMITS
+
+    text = (ROOT / "README.md").read_text()
+    shown = dict(re.findall(r"^\| ([a-zA-Z ]+) \| ([0-9.]+–[0-9.]+[^|]*?) \|$", text, re.M))
+    expected = {}
+    for feature, limit in LIMITS.items():
+        unit = f" {limit.unit}" if limit.unit else ""
+        expected[feature] = f"{limit.low:g}–{limit.high:g}{unit}" + (
+            " (or 0)" if limit.zero else ""
+        )
+    assert shown == expected

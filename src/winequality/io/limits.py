@@ -49,10 +49,12 @@ class Limit:
         return self.low <= value <= self.high or (self.zero and value == 0)
 
     def mistake(self, value: float) -> Optional[Mistake]:
-        """The unit mistake that would put `value` among real wines, if one does."""
-        for mistake in self.mistakes:
-            if self.usual[0] <= value * mistake.factor <= self.usual[1]:
-                return mistake
+        """The unit mistake that would put `value` among real wines, if one does; else one
+        that would make it a possible wine."""
+        for low, high in (self.usual, (self.low, self.high)):
+            for mistake in self.mistakes:
+                if low <= value * mistake.factor <= high:
+                    return mistake
         return None
 
 
@@ -67,8 +69,10 @@ LIMITS: dict[str, Limit] = {
     "citric acid": Limit("g/L", 0, 3, (0, 1.7), "about 0.3", (_MG,)),
     "residual sugar": Limit("g/L", 0, 500, (0.5, 66), "about 3", (_MG,)),
     "chlorides": Limit("g/L", 0, 2, (0.008, 0.62), "about 0.05", (_MG,)),
+    # free SO2 below 1 mg/L is a real reading of a wine made without sulfites; a column of
+    # it in g/L is caught with the total, which no wine has below 1 mg/L but by 0
     "free sulfur dioxide": Limit(
-        "mg/L", 1, 400, (1, 290), "about 30", (Mistake("g/L", 1e3, "multiply by 1000"),), True
+        "mg/L", 0, 400, (1, 290), "about 30", (Mistake("g/L", 1e3, "multiply by 1000"),)
     ),
     "total sulfur dioxide": Limit(
         "mg/L", 1, 500, (5, 450), "about 120", (Mistake("g/L", 1e3, "multiply by 1000"),), True

@@ -178,7 +178,8 @@ def _check_possible(
     where: Optional[Callable[[int, str], str]],
 ) -> None:
     """A DataError when a value of `column` is no wine's (limits.py): one line for the
-    column when a unit mistake explains every value, else for the first bad row."""
+    column when one unit mistake makes every value a possible wine, else for the first
+    bad row."""
     limit = LIMITS[column]
     bad = (numbers < limit.low) | (numbers > limit.high)
     if limit.zero:
@@ -188,7 +189,7 @@ def _check_possible(
     if len(numbers) > 1 and bad.all():
         for mistake in limit.mistakes:
             fixed = numbers * mistake.factor
-            if np.all((fixed >= limit.usual[0]) & (fixed <= limit.usual[1])):
+            if np.all((fixed >= limit.low) & (fixed <= limit.high)):
                 rows = f"rows {first_row}–{first_row + len(numbers) - 1}"
                 raise DataError(
                     f"{name}: column {column!r} looks like {mistake.unit}, not {limit.unit}: "
