@@ -128,7 +128,7 @@ def test_columns_that_are_not_inputs_pass_through_in_place(lab, cli, reference):
     assert result.stderr.count("Kept as they came (not model inputs): sample_id, notes.") == 1
     lines_in = source.read_text().splitlines()
     lines_out = out.read_text().splitlines()
-    assert [line.rsplit(";", 4)[0] for line in lines_out] == lines_in  # every byte in place
+    assert [line.rsplit(";", 5)[0] for line in lines_out] == lines_in  # every byte in place
     written = pd.read_csv(out, sep=";", dtype={"sample_id": str, "notes": str})
     assert list(written.columns) == list(frame.columns) + PREDICTED
     same_predictions(written, reference)
@@ -198,7 +198,8 @@ def test_decimal_commas_are_read_and_kept_in_the_output(lab, cli, reference):
     written = pd.read_csv(out, sep=";", decimal=",", dtype={"sample_id": str})
     same_predictions(written, reference)
     first = out.read_text().splitlines()[1].split(";")
-    assert all("," in value and "." not in value for value in first[-4:])  # their own convention
+    assert all("," in value and "." not in value for value in first[-5:-1])  # their convention
+    assert first[-1] in ("True", "False")
     stated = cli("infer", source, "--decimal", ",", "--output", lab / "stated.csv")
     assert stated.exit_code == 0 and (lab / "stated.csv").read_bytes() == out.read_bytes()
 
@@ -573,6 +574,7 @@ def test_parquet_as_pandas_and_spark_write_it_predicts_as_the_csv(lab, cli, refe
     written = pd.read_csv(lab / "indexed.csv", dtype=str)
     assert written["sample_id"].tolist() == frame["sample_id"].tolist()
     assert written["crate"].fillna("").tolist() == [str(i) if i % 5 else "" for i in range(N)]
+    written["unusual"] = written["unusual"].map({"True": 1.0, "False": 0.0})
     same_predictions(written.astype({c: float for c in PREDICTED}), reference)
     filtered = lab / "filtered.parquet"
     stretched = pd.concat([frame, frame]).sort_index(kind="stable").iloc[::2]

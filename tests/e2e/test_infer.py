@@ -72,8 +72,9 @@ def test_output_is_each_input_line_verbatim_plus_the_prediction(champion, cli, t
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == header + "".join(f";{name}" for name in PREDICTED)
-    assert [line.rsplit(";", 4)[0] for line in lines[1:]] == rows  # blank line skipped
-    assert all(0 <= float(line.rsplit(";", 4)[1]) <= 10 for line in lines[1:])
+    assert [line.rsplit(";", 5)[0] for line in lines[1:]] == rows  # blank line skipped
+    assert all(0 <= float(line.rsplit(";", 5)[1]) <= 10 for line in lines[1:])
+    assert {line.rsplit(";", 1)[1] for line in lines[1:]} <= {"True", "False"}
 
 
 def test_every_way_of_naming_a_model_gives_the_same_predictions(champion, cli, uci_file):
@@ -120,6 +121,13 @@ def _rows(n=3):
     return synthetic_wines(n, "red", seed=5)[:n]
 
 
+def _with(row: str, column: int, value: str) -> str:
+    """A UCI row with one column's value replaced."""
+    values = row.split(";")
+    values[column] = value
+    return ";".join(values)
+
+
 BAD_INPUTS = {
     "missing column": (
         ";".join(f'"{n}"' for n in FEATURES[:-1])
@@ -141,20 +149,18 @@ BAD_INPUTS = {
         "column 'volatile acidity', row 3 (line 4) has 'abc', not a number",
     ),
     "empty value": (
-        HEADER + ';"color"\n' + _rows(1)[0] + ";red\n" + ";".join(["1"] * 10) + ";;5;red",
+        HEADER + ';"color"\n' + _rows(1)[0] + ";red\n" + _rows(1)[0].rsplit(";", 2)[0] + ";;5;red",
         "column 'alcohol', row 2 (line 3) is empty",
     ),
     "a value beyond any wine": (
-        HEADER
-        + ';"color"\n'
-        + _rows(1)[0]
-        + ";red\n"
-        + ";".join(["1"] * 6)
-        + ";1e20"
-        + ";1" * 4
-        + ";5;red",
-        "column 'total sulfur dioxide', row 2 (line 3) has '1e+20', beyond any measurement of a "
-        "wine (at most 1,000,000 in size)",
+        HEADER + ';"color"\n' + _rows(1)[0] + ";red\n" + _with(_rows(1)[0], 6, "1e20") + ";red",
+        "row 2 (line 3): total sulfur dioxide 1e+20 is not a wine's total sulfur dioxide in "
+        "mg/L (about 120); wines lie between 1 and 500: check the file's units and columns",
+    ),
+    "density in g/L": (
+        HEADER + ';"color"\n' + _rows(1)[0] + ";red\n" + _with(_rows(1)[0], 7, "997.8") + ";red",
+        "row 2 (line 3): density 997.8 is not a wine's density in g/cm³ (about 0.99); it looks "
+        "like g/L — divide by 1000",
     ),
     "unknown colour": (
         HEADER + ';"color"\n' + _rows(1)[0] + ";rose",

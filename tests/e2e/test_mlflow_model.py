@@ -221,6 +221,21 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
             urllib.request.urlopen(request, timeout=60)
         assert refused.value.code == 400
         assert "interval 1.5: give a level between 0 and 1" in refused.value.read().decode()
+        # a density in g/L is no wine: a 400 with wineq's own line, not a table of qualities
+        grams = frame.assign(density=frame["density"] * 1000)
+        split = json.loads(grams.to_json(orient="split", index=False))
+        request = urllib.request.Request(
+            f"{server.url}/invocations",
+            data=json.dumps({"dataframe_split": split}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        assert refused.value.code == 400
+        assert (
+            "the input frame: column 'density' looks like g/L, not g/cm³: all 44 values"
+            in json.loads(refused.value.read())["message"]
+        )
     finally:
         server.stop()
 

@@ -9,7 +9,7 @@ import re
 
 import pandas as pd
 import pytest
-from tests.support.project import HEADER, synthetic_wines, tracker_for
+from tests.support.project import synthetic_wines, tracker_for
 
 from winequality.schema import FEATURES
 
