@@ -115,9 +115,11 @@ def test_unusual_wines_are_flagged_counted_and_reported(
     assert list(features) == FEATURES
     assert features["residual sugar"]["outside_training_range"] >= 1
     assert set(features["pH"]) == {
-        "feature", "psi", "shift", "ks", "ks_critical", "outside_training_range"
+        "color", "feature", "psi", "shift", "ks", "ks_critical", "wines", "training_wines",
+        "outside_training_range",
     }  # fmt: skip
-    assert "| residual sugar |" in report.read_text()
+    assert {f["color"] for f in found["features"]} == {"red"}  # red against red training wines
+    assert "| red | residual sugar |" in report.read_text()
     # MLflow's loader flags the same wines
     model = mlflow.pyfunc.load_model("models:/wine-quality@champion")
     assert model.predict(frame)["unusual"].tolist() == written["unusual"].tolist()

@@ -15,9 +15,11 @@ training wines are farther away than that distance. On wines like the training w
 fires on about 1 - SHARE of them, plus the few outside a range; how often on the model's
 own test wines is measured (`python -m bench trust`).
 
-A batch's drift, per feature: the population stability index over the training deciles
-(< 0.1 stable, 0.1-0.25 moderate, ≥ 0.25 major: the usual reading) and the
-Kolmogorov-Smirnov statistic at the 101 percentiles, with its 5% critical value.
+A batch's drift, per colour and feature, against the training wines of that colour (a
+batch of red wines is not drift from a training set of mostly white ones): the population
+stability index over the training deciles (< 0.1 stable, 0.1-0.25 moderate, ≥ 0.25 major:
+the usual reading) and the Kolmogorov-Smirnov statistic at the 101 percentiles, with its
+5% critical value.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from winequality.schema import FEATURES
+from winequality.schema import COLORS, FEATURES
 
 SHARE = 0.99  # of validation wines nearer their neighbours than the threshold
 PERCENTILES = 101
@@ -50,6 +52,9 @@ class Summary:
     """Mean distance to the nearest training wines beyond which a wine is unusual; inf
     for a model that remembers no wines."""
     wines: int
+    colours: tuple = ()
+    """Per colour (red, white: `COLORS` order): (percentiles, cdf, wines) of its training
+    wines, what drift is measured against; empty for inputs without a colour column."""
 
     @property
     def low(self) -> np.ndarray:
@@ -61,9 +66,23 @@ class Summary:
 
 
 def summarise(inputs: np.ndarray, distances: np.ndarray) -> Summary:
-    """The summary of training wines' inputs (n, ≥ 11; float32, as the model reads them)
-    and the validation wines' mean neighbour distances (empty: no distance rule)."""
-    x = np.asarray(inputs, dtype=np.float32)[:, : len(FEATURES)]
+    """The summary of training wines' inputs (n, 12: the features and is_red; float32, as
+    the model reads them) and the validation wines' mean neighbour distances (empty: no
+    distance rule)."""
+    x = np.asarray(inputs, dtype=np.float32)
+    percentiles, cdf = _distribution(x[:, : len(FEATURES)])
+    colours = []
+    if x.shape[1] > len(FEATURES):
+        red = x[:, len(FEATURES)] > 0.5
+        for mask in (red, ~red):  # COLORS order: red, white
+            found = _distribution(x[mask, : len(FEATURES)]) if mask.any() else (percentiles, cdf)
+            colours.append((*found, int(mask.sum())))
+    distance = float(np.quantile(distances, SHARE, method="higher")) if len(distances) else math.inf
+    return Summary(percentiles, cdf, distance, len(x), tuple(colours))
+
+
+def _distribution(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's percentiles 0..100 (11, 101) and the share of rows at or below each."""
     percentiles = np.percentile(x, np.arange(PERCENTILES), axis=0, method="lower").T
     ordered = np.sort(x, axis=0)
     cdf = np.stack(
@@ -72,8 +91,7 @@ def summarise(inputs: np.ndarray, distances: np.ndarray) -> Summary:
             for f in range(x.shape[1])
         ]
     )
-    distance = float(np.quantile(distances, SHARE, method="higher")) if len(distances) else math.inf
-    return Summary(percentiles.astype(np.float32), cdf, distance, len(x))
+    return percentiles.astype(np.float32), cdf
 
 
 def unusual(summary: Summary, inputs: np.ndarray, distance: np.ndarray) -> np.ndarray:
@@ -86,46 +104,64 @@ def unusual(summary: Summary, inputs: np.ndarray, distance: np.ndarray) -> np.nd
 
 
 class Drift:
-    """A batch's distribution per feature, added chunk by chunk in flat memory."""
+    """A batch's distribution per colour and feature, added chunk by chunk in flat memory."""
 
     def __init__(self, summary: Summary):
         self.summary = summary
-        self.at_or_below = np.zeros(summary.percentiles.shape, dtype=np.int64)
-        self.outside = np.zeros(len(FEATURES), dtype=np.int64)
-        self.wines = 0
+        shape = (len(COLORS), *summary.percentiles.shape)
+        self.at_or_below = np.zeros(shape, dtype=np.int64)
+        self.outside = np.zeros((len(COLORS), len(FEATURES)), dtype=np.int64)
+        self.wines = np.zeros(len(COLORS), dtype=np.int64)
+
+    def _reference(self, colour: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """(percentiles, cdf, wines) the colour's wines are measured against: its own
+        training wines, or all of them for a model whose summary has no colours."""
+        if self.summary.colours and self.summary.colours[colour][2]:
+            return self.summary.colours[colour]
+        return self.summary.percentiles, self.summary.cdf, self.summary.wines
 
     def add(self, inputs: np.ndarray) -> None:
         x = np.asarray(inputs[:, : len(FEATURES)], dtype=np.float32)
-        for f in range(x.shape[1]):
-            ordered = np.sort(x[:, f])
-            self.at_or_below[f] += np.searchsorted(
-                ordered, self.summary.percentiles[f], side="right"
-            )
-        self.outside += ((x < self.summary.low) | (x > self.summary.high)).sum(axis=0)
-        self.wines += len(x)
+        red = np.asarray(inputs[:, len(FEATURES)]) > 0.5
+        for colour, mask in enumerate((red, ~red)):  # COLORS order
+            part = x[mask]
+            if not len(part):
+                continue
+            percentiles = self._reference(colour)[0]
+            for f in range(part.shape[1]):
+                self.at_or_below[colour, f] += np.searchsorted(
+                    np.sort(part[:, f]), percentiles[f], side="right"
+                )
+            outside = (part < self.summary.low) | (part > self.summary.high)
+            self.outside[colour] += outside.sum(axis=0)
+            self.wines[colour] += len(part)
 
     def features(self) -> list[dict]:
-        """Per feature: psi, its verdict, ks, the KS critical value, wines outside the
-        training range."""
-        if not self.wines:
-            return []
-        n, m = self.wines, self.summary.wines
-        critical = _KS_C * math.sqrt((n + m) / (n * m))
+        """Per colour in the batch and feature: psi, its verdict, ks, the KS critical
+        value, the training wines of that colour, wines outside the training range."""
         found = []
-        for f, name in enumerate(FEATURES):
-            batch = self.at_or_below[f] / n
-            train = self.summary.cdf[f]
-            psi = _psi(_bins(batch), _bins(train))
-            found.append(
-                {
-                    "feature": name,
-                    "psi": psi,
-                    "shift": verdict(psi),
-                    "ks": float(np.max(np.abs(batch - train))),
-                    "ks_critical": critical,
-                    "outside_training_range": int(self.outside[f]),
-                }
-            )
+        for colour, name in enumerate(COLORS):
+            n = int(self.wines[colour])
+            if not n:
+                continue
+            _, reference, m = self._reference(colour)
+            critical = _KS_C * math.sqrt((n + m) / (n * m))
+            for f, feature in enumerate(FEATURES):
+                batch, train = self.at_or_below[colour, f] / n, reference[f]
+                psi = _psi(_bins(batch), _bins(train))
+                found.append(
+                    {
+                        "color": name,
+                        "feature": feature,
+                        "psi": psi,
+                        "shift": verdict(psi),
+                        "ks": float(np.max(np.abs(batch - train))),
+                        "ks_critical": critical,
+                        "wines": n,
+                        "training_wines": m,
+                        "outside_training_range": int(self.outside[colour, f]),
+                    }
+                )
         return found
 
 
@@ -164,13 +200,15 @@ def markdown(report: dict) -> str:
         f"- unusual wines: {report['unusual']:,} of {wines:,} "
         f"({number(report['unusual_share'], '.1%')})",
         "",
-        "| feature | PSI | shift | KS | KS 5% critical | outside training range |",
-        "| --- | ---: | --- | ---: | ---: | ---: |",
+        "Each colour against the training wines of that colour.",
+        "",
+        "| colour | feature | PSI | shift | KS | KS 5% critical | outside training range |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: |",
     ]
     for f in report["features"]:
         lines.append(
-            f"| {f['feature']} | {f['psi']:.3f} | {f['shift']} | {f['ks']:.3f} | "
-            f"{f['ks_critical']:.3f} | {f['outside_training_range']:,} |"
+            f"| {f['color']} | {f['feature']} | {f['psi']:.3f} | {f['shift']} | {f['ks']:.3f} "
+            f"| {f['ks_critical']:.3f} | {f['outside_training_range']:,} |"
         )
     lines += [
         "",

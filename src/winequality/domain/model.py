@@ -21,7 +21,7 @@ from torch import nn
 
 from winequality.domain.calibration import MIN_CALIBRATION_WINES, SIGNS, Calibration
 from winequality.domain.calibration import fit as fit_calibration
-from winequality.domain.familiarity import SHARE, Summary, summarise, unusual
+from winequality.domain.familiarity import PERCENTILES, SHARE, Summary, summarise, unusual
 from winequality.domain.params import TrainParams
 from winequality.schema import COLOR, FEATURES
 
@@ -62,6 +62,20 @@ def frame_inputs(frame) -> np.ndarray:
     return encode(frame[FEATURES].to_numpy(dtype=np.float64), frame[COLOR].to_numpy())
 
 
+def _empty_summary() -> dict[str, torch.Tensor]:
+    """The summary buffers of a model that keeps none (familiarity.py)."""
+    n, k = len(FEATURES), PERCENTILES
+    return {
+        "summary_percentiles": torch.zeros(0, n),
+        "summary_cdf": torch.zeros(0, n, dtype=torch.float64),
+        "summary_distance": torch.full((), math.inf, dtype=torch.float64),
+        "summary_wines": torch.zeros((), dtype=torch.int64),
+        "colour_percentiles": torch.zeros(0, n, k),
+        "colour_cdf": torch.zeros(0, n, k, dtype=torch.float64),
+        "colour_wines": torch.zeros(0, dtype=torch.int64),
+    }
+
+
 class _Familiar(nn.Module):
     """The summary of the training wines a model keeps in its file (familiarity.py): what
     its `unusual` flags and drift reports measure against."""
@@ -70,13 +84,14 @@ class _Familiar(nn.Module):
     summary_cdf: torch.Tensor
     summary_distance: torch.Tensor
     summary_wines: torch.Tensor
+    colour_percentiles: torch.Tensor
+    colour_cdf: torch.Tensor
+    colour_wines: torch.Tensor
 
     def _register_summary(self) -> None:
         """The summary's buffers, empty until fitted."""
-        self.register_buffer("summary_percentiles", torch.zeros(0, len(FEATURES)))
-        self.register_buffer("summary_cdf", torch.zeros(0, len(FEATURES), dtype=torch.float64))
-        self.register_buffer("summary_distance", torch.full((), math.inf, dtype=torch.float64))
-        self.register_buffer("summary_wines", torch.zeros((), dtype=torch.int64))
+        for name, value in _empty_summary().items():
+            self.register_buffer(name, value)
         self._summary: Optional[tuple] = None  # (buffers key, Summary)
 
     def summarise(self, inputs: torch.Tensor, distances: torch.Tensor) -> None:
@@ -86,6 +101,10 @@ class _Familiar(nn.Module):
         self.summary_cdf = torch.as_tensor(found.cdf, dtype=torch.float64)
         self.summary_distance.fill_(found.distance)
         self.summary_wines.fill_(found.wines)
+        if found.colours:
+            self.colour_percentiles = torch.as_tensor(np.stack([c[0] for c in found.colours]))
+            self.colour_cdf = torch.as_tensor(np.stack([c[1] for c in found.colours]))
+            self.colour_wines = torch.as_tensor([c[2] for c in found.colours], dtype=torch.int64)
 
     @property
     def summary(self) -> Optional[Summary]:
@@ -94,11 +113,18 @@ class _Familiar(nn.Module):
             return None
         key = (self.summary_percentiles.data_ptr(), self.summary_percentiles._version)
         if self._summary is None or self._summary[0] != key:
+            colours = tuple(
+                (p.numpy().copy(), c.double().numpy().copy(), int(w))
+                for p, c, w in zip(
+                    self.colour_percentiles, self.colour_cdf, self.colour_wines, strict=True
+                )
+            )
             found = Summary(
                 self.summary_percentiles.numpy().copy(),
                 self.summary_cdf.double().numpy().copy(),
                 float(self.summary_distance),
                 int(self.summary_wines),
+                colours,
             )
             self._summary = (key, found)
         return self._summary[1]
@@ -583,10 +609,8 @@ def from_bytes(content: bytes) -> Regressor:
         state.setdefault("calib_residuals", torch.zeros(0, dtype=torch.float64))
         state.setdefault("calib_floor", torch.zeros((), dtype=torch.float64))
     if version < 7:  # no summary of the training wines yet
-        state.setdefault("summary_percentiles", torch.zeros(0, len(FEATURES)))
-        state.setdefault("summary_cdf", torch.zeros(0, len(FEATURES), dtype=torch.float64))
-        state.setdefault("summary_distance", torch.full((), math.inf, dtype=torch.float64))
-        state.setdefault("summary_wines", torch.zeros((), dtype=torch.int64))
+        for name, value in _empty_summary().items():
+            state.setdefault(name, value)
     model = Regressor(
         n_inputs,
         tuple(bundle["hidden"]),
@@ -599,8 +623,8 @@ def from_bytes(content: bytes) -> Regressor:
     model.memory_x = torch.empty_like(state["memory_x"])
     model.memory_y = torch.empty_like(state["memory_y"])
     model.calib_residuals = torch.empty_like(state["calib_residuals"])
-    model.summary_percentiles = torch.empty_like(state["summary_percentiles"])
-    model.summary_cdf = torch.empty_like(state["summary_cdf"])
+    for name in _empty_summary():  # sized as saved
+        setattr(model, name, torch.empty_like(state[name]))
     model.load_state_dict(state)
     model.eval()
     return model
