@@ -115,7 +115,8 @@ def test_unusual_wines_are_flagged_counted_and_reported(
     assert list(features) == FEATURES
     assert features["residual sugar"]["outside_training_range"] >= 1
     assert set(features["pH"]) == {
-        "color", "feature", "psi", "shift", "ks", "ks_critical", "wines", "training_wines",
+        "color", "feature", "psi", "shift", "shift_by", "ks", "ks_critical", "wines",
+        "training_wines",
         "outside_training_range",
     }  # fmt: skip
     assert {f["color"] for f in found["features"]} == {"red"}  # red against red training wines

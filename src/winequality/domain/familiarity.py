@@ -18,8 +18,8 @@ own test wines is measured (`python -m bench trust`).
 A batch's drift, per colour and feature, against the training wines of that colour (a
 batch of red wines is not drift from a training set of mostly white ones): the population
 stability index over the training deciles (< 0.1 stable, 0.1-0.25 moderate, ≥ 0.25 major:
-the usual reading) and the Kolmogorov-Smirnov statistic at the 101 percentiles, with its
-5% critical value.
+the usual reading, from 100 wines of a colour on; smaller batches are judged by KS) and the
+Kolmogorov-Smirnov statistic at the 101 percentiles, with its 5% critical value.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ SHARE = 0.99  # of validation wines nearer their neighbours than the threshold
 PERCENTILES = 101
 DECILES = np.arange(10, 100, 10)  # the percentiles that bound the PSI's ten bins
 PSI_MODERATE, PSI_MAJOR = 0.1, 0.25
+PSI_WINES = 100  # below this many wines of a colour, the shift is read from KS, not PSI
 KS_ALPHA = 0.05
 _KS_C = math.sqrt(-0.5 * math.log(KS_ALPHA / 2))  # 1.358 at 5%
 _FLOOR = 1e-4  # a bin's share, at least, in the PSI's logarithm
@@ -148,14 +149,18 @@ class Drift:
             critical = _KS_C * math.sqrt((n + m) / (n * m))
             for f, feature in enumerate(FEATURES):
                 batch, train = self.at_or_below[colour, f] / n, reference[f]
-                psi = _psi(_bins(batch), _bins(train))
+                # an empty bin of a small batch counts as half a wine, not as none
+                shares = (_bins(batch) * n + 0.5) / (n + 0.5 * (len(DECILES) + 1))
+                psi = _psi(shares, _bins(train))
+                ks = float(np.max(np.abs(batch - train)))
                 found.append(
                     {
                         "color": name,
                         "feature": feature,
                         "psi": psi,
-                        "shift": verdict(psi),
-                        "ks": float(np.max(np.abs(batch - train))),
+                        "shift": verdict(psi) if n >= PSI_WINES else _ks_verdict(ks, critical),
+                        "shift_by": "psi" if n >= PSI_WINES else "ks",
+                        "ks": ks,
                         "ks_critical": critical,
                         "wines": n,
                         "training_wines": m,
@@ -175,6 +180,11 @@ def _psi(batch: np.ndarray, train: np.ndarray) -> float:
     both = (batch > 0) | (train > 0)
     b, t = np.maximum(batch[both], _FLOOR), np.maximum(train[both], _FLOOR)
     return float(np.sum((b - t) * np.log(b / t)))
+
+
+def _ks_verdict(ks: float, critical: float) -> str:
+    """A small batch's verdict: PSI is noise below PSI_WINES, the KS test allows for n."""
+    return "major" if ks > critical else "stable"
 
 
 def verdict(psi: float) -> str:
@@ -213,7 +223,8 @@ def markdown(report: dict) -> str:
     lines += [
         "",
         f"PSI: < {PSI_MODERATE} stable, {PSI_MODERATE}-{PSI_MAJOR} moderate, "
-        f"≥ {PSI_MAJOR} major. KS above its critical value: the batch differs at the 5% level.",
+        f"≥ {PSI_MAJOR} major (from {PSI_WINES} wines of a colour on; fewer are judged by KS). "
+        "KS above its critical value: the batch differs at the 5% level.",
         "",
     ]
     return "\n".join(lines)

@@ -86,7 +86,8 @@ class TrustTally:
             "features": self.drift.features(),
             "measures": {
                 "psi": "population stability index over the training wines' deciles: < 0.1 "
-                "stable, 0.1-0.25 moderate, >= 0.25 major",
+                "stable, 0.1-0.25 moderate, >= 0.25 major; shift_by psi from 100 wines of a "
+                "colour on, else ks (major when ks > ks_critical)",
                 "ks": "Kolmogorov-Smirnov statistic at the training percentiles; above "
                 "ks_critical the batch differs at the 5% level",
             },
