@@ -63,6 +63,25 @@ def project(template, tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def champion(project, cli):
+    """The project with a 3-epoch model registered as @champion."""
+    assert cli("train", "--epochs", "3").exit_code == 0
+    assert cli("register", "--min-rmse", "5").exit_code == 0
+    return project
+
+
+@pytest.fixture
+def global_tracking_uri(project):
+    """MLflow's process-wide tracking URI on the project's store, as a user's script sets
+    it; unset again afterwards, so no later test inherits it."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
+    yield
+    mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture
 def cli():
     """Invoke `wineq` in-process: returns the click Result (stdout, stderr, exit_code)."""
     from winequality.cli import app

@@ -15,13 +15,6 @@ PREDICTED = ["predicted_quality", "quality_low", "quality_high", "p_premium", "u
 
 
 @pytest.fixture
-def champion(project, cli):
-    assert cli("train", "--epochs", "3").exit_code == 0
-    assert cli("register", "--min-rmse", "5").exit_code == 0
-    return project
-
-
-@pytest.fixture
 def uci_file(tmp_path):
     path = tmp_path / "wines.csv"
     path.write_text(HEADER + "\n" + "\n".join(synthetic_wines(20, "red", seed=99)) + "\n")

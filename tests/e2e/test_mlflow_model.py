@@ -25,17 +25,6 @@ def registered(project, cli):
 
 
 @pytest.fixture
-def global_tracking_uri(project):
-    """MLflow's process-wide tracking URI on the project's store, as a user's script sets
-    it; unset again afterwards, so no later test inherits it."""
-    import mlflow
-
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    yield
-    mlflow.set_tracking_uri(None)
-
-
-@pytest.fixture
 def wines(tmp_path) -> Path:
     path = tmp_path / "wines.csv"
     rows = [r + ";white" for r in synthetic_wines(40, "white", seed=21)]

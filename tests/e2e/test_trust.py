@@ -14,22 +14,6 @@ from tests.support.project import synthetic_wines, tracker_for
 from winequality.schema import FEATURES
 
 
-@pytest.fixture
-def champion(project, cli):
-    assert cli("train", "--epochs", "3").exit_code == 0
-    assert cli("register", "--min-rmse", "5").exit_code == 0
-    return project
-
-
-@pytest.fixture
-def global_tracking_uri(project):
-    import mlflow
-
-    mlflow.set_tracking_uri(f"sqlite:///{project / 'mlflow.db'}")
-    yield
-    mlflow.set_tracking_uri(None)
-
-
 def wines_frame(n: int = 20, seed: int = 99) -> pd.DataFrame:
     rows = [row.split(";") for row in synthetic_wines(n, "red", seed=seed)]
     frame = pd.DataFrame(rows, columns=[*FEATURES, "quality"]).astype(float)

@@ -18,6 +18,8 @@ from winequality.schema import FEATURES
 BIN = Path(sys.executable).parent
 GIT = ["git", "-c", "user.name=wineq tests", "-c", "user.email=tests@wineq.invalid"]
 HEADER = ";".join(f'"{name}"' for name in FEATURES + ["quality"])
+FIRST_RED = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]
+"""The features of UCI's first red wine: a real wine, inside every range limits.py sets."""
 
 
 def run(cmd: list[str], cwd: Path, env: dict | None = None) -> str:

@@ -7,16 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.support.project import FIRST_RED
 from winequality.errors import DataError
 from winequality.io.limits import LIMITS
 from winequality.io.validation import check_values
 from winequality.schema import FEATURES
 
-WINE = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]  # UCI's first red
-
 
 def wines(**columns) -> pd.DataFrame:
-    frame = pd.DataFrame({name: [v] * 4 for name, v in zip(FEATURES, WINE, strict=True)})
+    frame = pd.DataFrame({name: [v] * 4 for name, v in zip(FEATURES, FIRST_RED, strict=True)})
     for name, values in columns.items():
         frame[name.replace("_", " ")] = values
     return frame

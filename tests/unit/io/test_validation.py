@@ -6,16 +6,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.support.project import FIRST_RED
 from winequality.errors import DataError
 from winequality.io.validation import check_values, decimal_mark
 from winequality.schema import FEATURES
 
-WINE = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]  # UCI's first red
-
 
 def frame(**columns) -> pd.DataFrame:
     """Three red wines, each UCI's first red but for the features given."""
-    wines = pd.DataFrame({name: [value] * 3 for name, value in zip(FEATURES, WINE, strict=True)})
+    wines = pd.DataFrame(
+        {name: [value] * 3 for name, value in zip(FEATURES, FIRST_RED, strict=True)}
+    )
     for name, values in columns.items():
         wines[name.replace("_", " ")] = values
     return wines

@@ -7,6 +7,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
+from tests.support.project import FIRST_RED
 from tests.support.workbooks import with_formula_error
 from winequality.errors import DataError
 from winequality.io.formats import open_input
@@ -17,11 +18,8 @@ ALCOHOL = openpyxl.utils.get_column_letter(HEADER.index("alcohol") + 1)  # "L"
 TITLE = "Lab results, harvest 2026"
 
 
-VALUES = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]  # a real red wine
-
-
 def wine(i: int) -> list:
-    return [f"S-{i}", *[round(v + i / 1000, 4) for v in VALUES], "red"]
+    return [f"S-{i}", *[round(v + i / 1000, 4) for v in FIRST_RED], "red"]
 
 
 def workbook(path, rows: int = 4, *, title: bool = True, before=(), edit=None):

@@ -10,20 +10,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.project import FIRST_RED
 from winequality.errors import DataError
 from winequality.io.formats import open_input
 from winequality.schema import FEATURES
 
 # as a data team's export names them: another case, underscores, an ID and a note
 SPELLED = {name: name.replace(" ", "_").title() for name in FEATURES}
-VALUES = [7.4, 0.7, 0.0, 1.9, 0.076, 11.0, 34.0, 0.9978, 3.51, 0.56, 9.4]
 
 
 def wines(n: int = 5) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             SPELLED[f]: [v + i / 1000 for i in range(n)]
-            for f, v in zip(FEATURES, VALUES, strict=True)
+            for f, v in zip(FEATURES, FIRST_RED, strict=True)
         }
     )
     frame.insert(0, "sample_id", [f"S-{i}" for i in range(n)])
