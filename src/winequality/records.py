@@ -124,6 +124,9 @@ class ModelSource:
     """The DVC remote the run recorded pushing the bytes to, as `name (url)`."""
     test_rmse: Optional[float] = None
     """The run's RMSE on its test wines, where the run is still in MLflow."""
+    location: Optional[dict] = None
+    """That remote as the run recorded it to reach it again (URL, endpoint; never
+    credentials): where a machine without a clone fetches the bytes from."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WINEQ_", extra="ignore")
 
     project_dir: Path
-    """The work tree: code, data.dvc, the DVC repository a run trains from."""
+    """The work tree: code, data.dvc, the DVC repository a run trains from; outside a
+    clone (`clone` false), the current folder, which holds none of them."""
+    clone: bool = True
+    """Whether wineq runs inside a clone. Outside one only the commands that use a model
+    work (infer, runs, show, compare), against the tracking URI's store, fetching each
+    model from the DVC remote its run recorded into the user's cache."""
     home_dir: Optional[Path] = None
     """The clone whose `.env` and local MLflow store (mlflow.db, mlruns/) are used: the
     project itself, except in an experiment DVC runs in a temporary copy (`dvc exp run
@@ -124,15 +129,19 @@ class Settings(BaseSettings):
         return self
 
 
-def find_project_root(start: Path) -> Path:
+CLONE_FREE = "infer, runs, show and compare"
+
+
+def find_project_root(start: Path, doing: str = "wineq") -> Path:
     """The nearest folder at or above `start` holding a `.dvc` folder."""
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / ".dvc").is_dir():
             return folder
     raise ConfigError(
-        f"no wineq project at {start} or above it (no .dvc folder); "
-        "run wineq inside a clone of the project"
+        f"{doing} needs a clone of the project: there is none at {start} or above it (no "
+        f".dvc folder); run it inside a clone ({CLONE_FREE} work anywhere with "
+        "MLFLOW_TRACKING_URI set)"
     )
 
 
@@ -149,18 +158,49 @@ def home_of(root: Path) -> Path:
     return root
 
 
-def load_settings(start: Optional[Path] = None, **overrides: object) -> Settings:
+def load_settings(
+    start: Optional[Path] = None, needs_clone: Optional[str] = "wineq", **overrides: object
+) -> Settings:
     """Settings for the project found from `start` (default: the current directory).
+
+    Outside a clone, `needs_clone` (the command, e.g. "wineq train") says in the error that
+    it needs one; None means the command also works without one: the settings then come from
+    the environment and `.env` of the current folder, and MLflow's own MLFLOW_TRACKING_URI
+    is read when WINEQ_TRACKING_URI is not set.
 
     Example: `load_settings(experiment="trial")` overrides WINEQ_EXPERIMENT and .env.
     """
-    root = find_project_root(start or Path.cwd())
+    start = (start or Path.cwd()).resolve()
+    try:
+        root = find_project_root(start, needs_clone or "wineq")
+    except ConfigError:
+        if needs_clone:
+            raise
+        return _settings_outside_a_clone(start, overrides)
     home = home_of(root)
     given = {
         "dvc_experiment": os.environ.get("DVC_EXP_NAME") or None,
         "dvc_baseline": os.environ.get("DVC_EXP_BASELINE_REV") or None,
         **overrides,
     }
+    return _settings(root, home, given)
+
+
+def _settings_outside_a_clone(folder: Path, overrides: dict) -> Settings:
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if not os.environ.get("WINEQ_TRACKING_URI") and "tracking_uri" not in given:
+        given["tracking_uri"] = os.environ.get("MLFLOW_TRACKING_URI") or None
+    found = _settings(folder, folder, {**given, "clone": False})
+    if not found.tracking_uri:
+        raise ConfigError(
+            f"no wineq project at {folder} or above it, and no tracking URI: outside a clone "
+            "set MLFLOW_TRACKING_URI (or WINEQ_TRACKING_URI) to the team's MLflow server, or "
+            "run wineq inside a clone of the project"
+        )
+    return found
+
+
+def _settings(root: Path, home: Path, given: dict) -> Settings:
     given = {key: value for key, value in given.items() if value is not None}
     try:
         # pydantic-settings takes `_env_file` and the fields as keywords its stubs do not list

@@ -122,8 +122,8 @@ LOAD_AND_PREDICT = """
 import json, sys
 import mlflow, pandas as pd
 model = mlflow.pyfunc.load_model(sys.argv[1])
-frame = pd.read_csv(sys.argv[2], sep=";")
-frame[frame.columns[:11]] = frame[frame.columns[:11]].astype(float)  # MLflow: int64 is no double
+frame = pd.read_csv(sys.argv[2], sep=";")  # as read: the sulfur dioxides are int64
+assert str(frame["total sulfur dioxide"].dtype) == "int64"
 print(json.dumps(model.predict(frame).to_dict(orient="list")))
 """
 

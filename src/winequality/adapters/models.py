@@ -83,12 +83,12 @@ class ModelResolver:
 
     @classmethod
     def from_settings(cls, settings) -> ModelResolver:
-        from winequality.adapters.dvc import ModelStore
+        from winequality.adapters.dvc import ModelStore, RecordedRemotes
         from winequality.adapters.mlflow import ExperimentTracker
 
         return cls(
             ExperimentTracker.from_settings(settings),
-            ModelStore.from_settings(settings),
+            ModelStore.from_settings(settings) if settings.clone else RecordedRemotes(),
             settings.model_name,
             settings.experiment,
         )
@@ -148,14 +148,44 @@ class ModelResolver:
                 run = None
         pushed_to = lineage.get("dvc_remote", "")
         test_rmse = run.metrics.get(RMSE) if run is not None else None
-        return ModelSource(
-            label, rid, lineage["model_path"], lineage["model_md5"], pushed_to, test_rmse
+        found = ModelSource(
+            label,
+            rid,
+            lineage["model_path"],
+            lineage["model_md5"],
+            pushed_to,
+            test_rmse,
+            self._location(run.lineage if run is not None else lineage),
         )
+        self.knows(found)
+        return found
+
+    def knows(self, source: ModelSource) -> None:
+        """Outside a clone, the remote `source` recorded is where its run's data versions
+        are looked for too."""
+        if self.outside_a_clone and source.location:
+            self.store.remember(source.location)
+
+    def _location(self, lineage: dict[str, str]) -> Optional[dict]:
+        """The remote the run pushed the model to, as recorded to reach it again: its tag,
+        else (runs before the tag) the MLflow Model's `dvc_remote.json`; only looked up
+        where it is needed, outside a clone."""
+        import json
+
+        if "dvc_location" in lineage:
+            return json.loads(lineage["dvc_location"])
+        if not self.outside_a_clone or not lineage.get("mlflow_model_id"):
+            return None
+        return self.tracker.model_remote(lineage["mlflow_model_id"])
+
+    @property
+    def outside_a_clone(self) -> bool:
+        return bool(getattr(self.store, "outside_a_clone", False))
 
     def fetch(self, source: ModelSource) -> bytes:
         """Exactly the bytes recorded for `source`, from the DVC cache or remote."""
         try:
-            return self.store.fetch(source.path, source.md5)
+            return self.store.fetch(source.path, source.md5, source.location)
         except IntegrityError as exc:
             raise IntegrityError(f"{source.label}: {exc}") from exc
         except MissingObject as exc:

@@ -30,7 +30,7 @@ app.command()(runs.runs)
 app.command()(show.show)
 app.command()(housekeeping.check)
 app.command()(housekeeping.gc)
-# an older name of the listing; `runs` is documented
+# the listing's other name (as `mlflow runs list`); `wineq --help` lists it beside `runs`
 app.command("list-runs", hidden=True)(runs.runs)
 
 __all__ = ["app"]

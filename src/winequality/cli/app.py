@@ -45,6 +45,32 @@ class ErrorReportingGroup(TyperGroup):
             typer.echo("Error: interrupted", err=True)
             raise typer.Exit(130) from None
 
+    def format_commands(self, ctx, formatter) -> None:
+        """Each command with its whole summary (click cuts it at 45 characters with "..."),
+        and the other names a command answers to."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            summary = command.get_short_help_str(limit=10_000)
+            aliases = [
+                other
+                for other, alias in self.commands.items()
+                if alias.hidden and other != name and _same(alias.callback, command.callback)
+            ]
+            if aliases:
+                summary = f"{summary.rstrip('.')} (also: {', '.join(aliases)})."
+            rows.append((name, summary))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _same(one, other) -> bool:
+    """Whether two commands' callbacks wrap one function (typer wraps each command's)."""
+    return getattr(one, "__wrapped__", one) is getattr(other, "__wrapped__", other)
+
 
 app = typer.Typer(
     cls=ErrorReportingGroup,
@@ -54,6 +80,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    # help uses up to 100 columns where the terminal has them (click's default stops at 80)
+    context_settings={"max_content_width": 100},
 )
 
 

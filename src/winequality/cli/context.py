@@ -7,11 +7,15 @@ import json
 import typer
 
 
-def service(**overrides):
+def service(command: str = "", **overrides):
+    """The service of the clone around the current folder. `command` names a command that
+    needs one ("train": `wineq train needs a clone ...`); without it, the command also works
+    outside a clone, against the tracking URI's store."""
     from winequality.settings import load_settings
     from winequality.workflows.service import WineService
 
-    return WineService(load_settings(**overrides))
+    needs = f"wineq {command}" if command else None
+    return WineService(load_settings(needs_clone=needs, **overrides))
 
 
 def print_json(value) -> None:

@@ -32,7 +32,7 @@ def data_import(
 
     Example: wineq data import --source ~/Downloads/wine-quality
     """
-    stored, rows = context.service().import_data(source)
+    stored, rows = context.service("data").import_data(source)
     typer.echo(f"Imported {rows:,} wines into data/wine-quality.csv (data.dvc md5 {stored.md5}).")
     then = (
         "Commit data.dvc to record this version."
@@ -81,7 +81,7 @@ def data_add(
         raise UsageError("- (standard input) can be given once")
     wines = [sys.stdin.buffer if f == "-" else f if is_remote(f) else Path(f) for f in files]
     options = AddOptions(color, conflicts, dry_run, commit, fmt, decimal, sheet)
-    result = context.service().add_data(wines, options)
+    result = context.service("data").add_data(wines, options)
     if as_json:
         context.print_json(result.as_dict())
         return
@@ -96,7 +96,7 @@ def data_log(
 
     Example: wineq data log
     """
-    versions = context.service().data_log()
+    versions = context.service("data").data_log()
     if as_json:
         context.print_json([v.as_dict() for v in versions])
         return
@@ -124,5 +124,5 @@ def data_pull(
 
     Example: wineq data pull --run 3f2a91c0 --output trained-on.csv
     """
-    md5, path, wines = context.service().pull_data_version(run_id, version, output)
+    md5, path, wines = context.service("data").pull_data_version(run_id, version, output)
     typer.echo(f"Wrote the data version {md5} ({wines:,} wines) to {path}.")

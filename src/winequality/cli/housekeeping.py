@@ -29,7 +29,7 @@ def gc(
 
     Example: wineq gc --dry-run
     """
-    service = context.service()
+    service = context.service("gc")
     found = service.collect_garbage(dry_run, grace_hours * 3600)
     if as_json:
         context.print_json(found.as_dict())
@@ -65,7 +65,7 @@ def check(
     """
     from winequality.workflows.housekeeping import verdict
 
-    service = context.service()
+    service = context.service("check")
     checks = service.check_versions(repair)
     if as_json:
         context.print_json([c.as_dict() for c in checks])

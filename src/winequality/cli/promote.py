@@ -17,7 +17,7 @@ def promote(
 
     Example: wineq promote wine-quality/2 --reason "v3 misreads the new rosé"
     """
-    version, move = context.service().promote(model, reason)
+    version, move = context.service("promote").promote(model, reason)
     if as_json:
         context.print_json(
             {"name": version.name, "version": version.version, "moved": move is not None}

@@ -42,7 +42,7 @@ def register(
     from winequality.records import GateOptions
 
     gate = GateOptions(tolerance=tolerance, force=force, reason=reason, alias=alias)
-    service = context.service()
+    service = context.service("register")
     if manual:
         runs = service.list_runs(limit=50).runs
         if not runs:

@@ -35,7 +35,7 @@ def train(
         if base is None or getattr(ctx.get_parameter_source(name), "name", None) != "DEFAULT"
     }
     params = TrainParams.from_text(given, base)
-    service = context.service()
+    service = context.service("train")
     with render.epoch_progress(params.epochs) as on_epoch:
         result = service.train(params, on_epoch, report_dir=report)
     if result.data_pushed_to:

@@ -220,6 +220,7 @@ class _Trained:
         if self.index is None:
             try:
                 resolver = self.resolver()
+                resolver.knows(self.chosen)
                 run = resolver.find_run(self.chosen.run_id)
                 self.index = TrainingWines(resolver.store).trained(run)
             except WineqError as exc:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Optional, Union
+from typing import TYPE_CHECKING, BinaryIO, Optional, Union, cast
 
 from winequality.domain.params import TrainParams
 from winequality.records import (
@@ -62,8 +62,11 @@ class WineService:
 
     @cached_property
     def store(self) -> ModelStore:
-        from winequality.adapters.dvc import ModelStore
+        """The clone's DVC store; outside a clone, the remotes the runs recorded."""
+        from winequality.adapters.dvc import ModelStore, RecordedRemotes
 
+        if not self.settings.clone:
+            return cast("ModelStore", RecordedRemotes())
         return ModelStore.from_settings(self.settings)
 
     @cached_property

@@ -371,6 +371,8 @@ def _store_model(
         "model_path": stored.path,
         "model_md5": stored.md5,
         "dvc_remote": stored.remote,
+        # where a machine without a clone fetches the bytes: URL, endpoint, no credentials
+        "dvc_location": json.dumps(stored.location, sort_keys=True),
         "mlflow_model_id": model_id,
     }
     ranges = nn_model.training_ranges(net)

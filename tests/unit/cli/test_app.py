@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 import typer.main
 
 from winequality.cli import app
@@ -55,7 +56,24 @@ def test_register_help_says_what_the_bar_means(cli):
 
 def test_outside_a_project_is_a_one_line_config_error(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("WINEQ_TRACKING_URI", raising=False)
     result = cli("runs")
     assert result.exit_code == 9
     assert result.stderr.startswith("Error: no wineq project at")
+    assert "set MLFLOW_TRACKING_URI (or WINEQ_TRACKING_URI)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "command", [["train"], ["register"], ["data", "log"], ["promote", "1", "--reason", "x"]]
+)
+def test_commands_that_change_the_project_say_they_need_a_clone(
+    cli, tmp_path, monkeypatch, command
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # set, and not enough
+    result = cli(*command)
+    assert result.exit_code == 9
+    assert result.stderr.startswith(f"Error: wineq {command[0]} needs a clone of the project")
     assert len(result.stderr.strip().splitlines()) == 1

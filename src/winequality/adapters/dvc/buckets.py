@@ -42,6 +42,11 @@ def bucket_filesystem(repository: Repository, url: str):
     finally:
         if repo is not None:
             repo.close()
+    return aws_filesystem(url)
+
+
+def aws_filesystem(url: str):
+    """An fsspec filesystem for `url` with AWS's own credential chain."""
     try:
         import s3fs
     except ImportError:

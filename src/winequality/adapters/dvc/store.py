@@ -96,7 +96,9 @@ class ModelStore:
     def in_remote(self, md5: str) -> bool:
         return self.objects.in_remote(md5)
 
-    def fetch(self, path: str, md5: str) -> bytes:
+    def fetch(self, path: str, md5: str, location: Optional[dict] = None) -> bytes:
+        """Exactly the bytes `md5`, from this clone's cache or remote (`location`, where
+        the run recorded pushing them, is for stores outside a clone)."""
         return self.objects.fetch(path, md5)
 
     # ------------------------------------------------------------- housekeeping
@@ -124,6 +126,63 @@ class ModelStore:
     def secure_data(self, md5: str) -> None:
         self.versions.fetch(md5)  # into the cache, from whichever copy is intact
         self.versions.ensure_pushed(md5)
+
+
+class RecordedRemotes:
+    """The store outside any clone: each model's bytes (and the data versions its run
+    trained on) fetched by md5 from the DVC remote its run recorded, into the user's cache
+    (`deployment_root`), hash-checked as in a clone. What `wineq infer`, `show`, `runs`
+    and `compare` use on a machine with the package and the tracking URI only."""
+
+    outside_a_clone = True
+
+    def __init__(self, cache_root: Optional[Path] = None):
+        self.cache_root = cache_root
+        self._locations: list[dict] = []  # the remotes met so far, for data versions
+
+    def _store(self, location: dict) -> ModelStore:
+        return ModelStore.for_remote(location, self.cache_root)
+
+    def remember(self, location: dict) -> None:
+        """A remote a run recorded: where its data versions are looked for too."""
+        if location not in self._locations:
+            self._locations.append(location)
+
+    def fetch(self, path: str, md5: str, location: Optional[dict] = None) -> bytes:
+        if not location:
+            raise StoreError(
+                f"{path} (md5 {md5}): its run recorded no DVC remote to fetch it from "
+                "outside a clone; run wineq inside a clone of the project"
+            )
+        self.remember(location)
+        return self._store(location).fetch(path, md5)
+
+    def fetch_data_version(self, md5: str) -> bytes:
+        """A data version by md5, from the first remote met that has it."""
+        from winequality.settings import DATA_FILE
+
+        problem: Optional[StoreError] = None
+        for location in self._locations:
+            try:
+                return self._store(location).fetch(DATA_FILE, md5)
+            except StoreError as exc:
+                problem = problem or exc
+        raise problem or StoreError(
+            f"data version {md5[:8]}: no recorded DVC remote to fetch it from; run wineq "
+            "inside a clone of the project"
+        )
+
+    def pull_data(self):
+        raise ConfigError(
+            "outside a clone there is no current data version: compare on a file of "
+            "labelled wines with --data FILE, or run wineq inside a clone of the project"
+        )
+
+    def bucket_filesystem(self, url: str):
+        """An s3:// input file's filesystem: AWS's own chain (AWS_* variables, ~/.aws)."""
+        from winequality.adapters.dvc.buckets import aws_filesystem
+
+        return aws_filesystem(url)
 
 
 def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> bytes:

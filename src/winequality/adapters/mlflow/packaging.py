@@ -22,9 +22,16 @@ mlflow.models.set_model(WineQualityModel())
 def signature(intervals: bool, familiar: bool = True):
     """Inputs (11 features, colour), outputs (the prediction, the interval and p_premium
     columns when the model is calibrated, the unusual flag when it keeps a summary of its
-    training wines) and the inference params."""
+    training wines) and the inference params.
+
+    The features are declared as any type, not double: MLflow refuses int64 for a double
+    column, and `pd.read_csv` or Spark's inferSchema read the UCI files' sulfur dioxides
+    (`12`, `87`) as integers. The model's own check (`io.validation`) takes any numbers and
+    refuses anything else with wineq's message, as `wineq infer` does.
+    """
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+    from mlflow.types.schema import AnyType
 
     from winequality.schema import (
         COLOR,
@@ -36,7 +43,7 @@ def signature(intervals: bool, familiar: bool = True):
         UNUSUAL,
     )
 
-    inputs: list = [ColSpec("double", f) for f in FEATURES] + [ColSpec("string", COLOR)]
+    inputs: list = [ColSpec(AnyType(), f) for f in FEATURES] + [ColSpec("string", COLOR)]
     outputs: list = [
         ColSpec("double", c) for c in (PREDICTION, *(UNCERTAINTY if intervals else ()))
     ]
