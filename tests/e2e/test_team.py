@@ -13,35 +13,9 @@ from pathlib import Path
 
 import pytest
 from tests.support.project import GIT, load_elsewhere, md5_of, run, tracker_for
-from tests.support.servers import BIN, S3_ENV, Postgres, free_port, mlflow_server, moto_s3
+from tests.support.servers import BIN, S3_ENV, Postgres, free_port, mlflow_server
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def sqlite_server(tmp_path_factory):
-    server = mlflow_server(tmp_path_factory.mktemp("mlflow-sqlite"), "sqlite:///mlflow.db")
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    import boto3
-
-    server = moto_s3(tmp_path_factory.mktemp("moto"))
-    client = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1",
-                          aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"])  # fmt: skip
-    client.create_bucket(Bucket="wineq")
-    yield server.url, client
-    server.stop()
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for key, value in S3_ENV.items():
-        monkeypatch.setenv(key, value)
 
 
 def use_s3_remote(root: Path, endpoint: str, prefix: str) -> str:

@@ -95,6 +95,12 @@ class ModelResolver:
 
     def find_run(self, run_id: str) -> RunRecord:
         """A run of the experiment by id or by a unique prefix of at least 4 characters."""
+        run = self._find_run(run_id)
+        if self.outside_a_clone and "dvc_location" in run.lineage:
+            self.store.remember(self._location(run.lineage))  # where its data versions are
+        return run
+
+    def _find_run(self, run_id: str) -> RunRecord:
         if len(run_id) >= 32:
             return self.tracker.get_run(run_id)
         if len(run_id) < 4:

@@ -180,20 +180,28 @@ class RunReader:
         self.experiment = experiment
 
     def artifacts(self, run_id: str) -> list[tuple[str, int]]:
-        """Every artifact of the run: (path inside the run, size in bytes), depth first."""
+        """Every artifact of the run's own folder: (path inside it, size in bytes). Not the
+        files of its MLflow Model, which MLflow also lists under the run's `model/`."""
+        import mlflow.artifacts
         from mlflow.exceptions import MlflowException
 
         found = []
         doing = f"listing the artifacts of run {run_id}"
         with self.connection.calls(doing):
-            folders = [None]
+            root = self.connection.client.get_run(run_id).info.artifact_uri.rstrip("/")
+            folders: list[str] = [""]
             try:
                 while folders:
-                    for info in self.connection.client.list_artifacts(run_id, folders.pop()):
+                    folder = folders.pop()
+                    for info in mlflow.artifacts.list_artifacts(
+                        artifact_uri=f"{root}/{folder}" if folder else root,
+                        tracking_uri=self.connection.store.uri,
+                    ):
+                        path = f"{folder}/{info.path.rsplit('/', 1)[-1]}".lstrip("/")
                         if info.is_dir:
-                            folders.append(info.path)
+                            folders.append(path)
                         else:
-                            found.append((info.path, int(info.file_size or 0)))
+                            found.append((path, int(info.file_size or 0)))
             except MlflowException:
                 raise
             except Exception as exc:  # the artifact store's own client: files, S3, ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Optional
 
 from winequality.adapters.dvc.repository import Repository, md5_info, md5_of, transfer_errors
 from winequality.adapters.dvc.vault import MODELS, Vault
@@ -114,6 +115,9 @@ class ModelObjects:
         remote in the same call; only when the remote's copy is bad too is it an
         IntegrityError, which then says which copies are bad.
         """
+        intact = self._intact_in_default_cache(md5)
+        if intact is not None:  # the common case, without importing DVC (a second)
+            return intact
         with self.repository.open() as repo:
             cache = repo.cache.local
             cached = Path(cache.oid_to_path(md5))
@@ -148,6 +152,25 @@ class ModelObjects:
                     f"and {why}; re-push it from a clone whose cache has it intact (`dvc push`)"
                 ) from None
             return content
+
+    def _intact_in_default_cache(self, md5: str) -> Optional[bytes]:
+        """The bytes of `md5` where DVC keeps them by default (`.dvc/cache/files/md5/`),
+        when the repository moves its cache nowhere else and they hash to `md5`; else None,
+        and DVC itself looks (and heals)."""
+        dvc = self.repository.root / ".dvc"
+        for config in (dvc / "config", dvc / "config.local"):
+            try:
+                if "[cache]" in config.read_text():
+                    return None  # cache.dir or a shared cache: DVC knows where
+            except FileNotFoundError:
+                continue
+            except OSError:
+                return None
+        try:
+            content = (dvc / "cache" / "files" / "md5" / md5[:2] / md5[2:]).read_bytes()
+        except OSError:
+            return None
+        return content if hashlib.md5(content).hexdigest() == md5 else None
 
     def _damaged_remote(self, repo, path: str, md5: str) -> str:
         return (

@@ -159,12 +159,10 @@ class RecordedRemotes:
 
     def fetch_data_version(self, md5: str) -> bytes:
         """A data version by md5, from the first remote met that has it."""
-        from winequality.settings import DATA_FILE
-
         problem: Optional[StoreError] = None
         for location in self._locations:
             try:
-                return self._store(location).fetch(DATA_FILE, md5)
+                return self._store(location).fetch_data_version(md5)
             except StoreError as exc:
                 problem = problem or exc
         raise problem or StoreError(

@@ -8,8 +8,10 @@ go to MLflow: a registered version carries the DVC path and md5 as tags.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, TypeVar
 
 from winequality.adapters.mlflow.connection import Connection, TrackingStore, tracking_store
 from winequality.adapters.mlflow.packaging import Packaging
@@ -23,6 +25,8 @@ from winequality.records import (
     RunRecord,
     VersionRecord,
 )
+
+T = TypeVar("T")
 
 
 class ExperimentTracker:
@@ -116,8 +120,27 @@ class ExperimentTracker:
 
     # ------------------------------------------------------------- runs: reading
 
+    @cached_property
+    def quick(self):
+        """MLflow's REST API or SQLite file read without MLflow (quick.py), or None."""
+        from winequality.adapters.mlflow.quick import quick_reader
+
+        connection = self.connection
+        return quick_reader(connection.store, connection.credentials, connection.timeout)
+
+    def _quickly(self, read: Callable[[Any], T], otherwise: Callable[[], T]) -> T:
+        """`read(quick reader)` where it answers; MlflowClient (`otherwise`) where not."""
+        from winequality.adapters.mlflow.quick import Miss
+
+        if self.quick is not None:
+            try:
+                return read(self.quick)
+            except Miss:
+                pass
+        return otherwise()
+
     def get_run(self, run_id: str) -> RunRecord:
-        return self.reader.get_run(run_id)
+        return self._quickly(lambda q: q.get_run(run_id), lambda: self.reader.get_run(run_id))
 
     def search_runs(
         self, filter_string: str = "", order_by: Optional[list[str]] = None, max_results: int = 1000
@@ -125,13 +148,16 @@ class ExperimentTracker:
         return self.reader.search_runs(filter_string, order_by, max_results)
 
     def runs_page(self, page_size: int, page: int = 1) -> tuple[list[RunRecord], bool]:
-        return self.reader.runs_page(page_size, page)
+        return self._quickly(
+            lambda q: q.runs_page(self._experiment.name, page_size, page),
+            lambda: self.reader.runs_page(page_size, page),
+        )
 
     def best_run(self, max_rmse: Optional[float] = None) -> Optional[RunRecord]:
         return self.reader.best_run(max_rmse)
 
     def artifacts(self, run_id: str) -> list[tuple[str, int]]:
-        return self.reader.artifacts(run_id)
+        return self._quickly(lambda q: q.artifacts(run_id), lambda: self.reader.artifacts(run_id))
 
     def ui_url(self, run: RunRecord) -> Optional[str]:
         return self.reader.ui_url(run)
@@ -166,7 +192,9 @@ class ExperimentTracker:
         return references(self.connection)
 
     def versions(self, doing: str = "", needs: str = "") -> list[VersionRecord]:
-        return self.registry.versions(doing, needs)
+        return self._quickly(
+            lambda q: q.versions(self.model_name), lambda: self.registry.versions(doing, needs)
+        )
 
     def register(
         self,
@@ -182,10 +210,16 @@ class ExperimentTracker:
         self.registry.set_alias(version, alias)
 
     def version(self, version: str, name: Optional[str] = None) -> VersionRecord:
-        return self.registry.version(version, name)
+        return self._quickly(
+            lambda q: q.version(name or self.model_name, version),
+            lambda: self.registry.version(version, name),
+        )
 
     def version_by_alias(self, alias: str, name: Optional[str] = None) -> VersionRecord:
-        return self.registry.version_by_alias(alias, name)
+        return self._quickly(
+            lambda q: q.version_by_alias(name or self.model_name, alias),
+            lambda: self.registry.version_by_alias(alias, name),
+        )
 
     def champion_history(self) -> list[ChampionMove]:
         return self.registry.champion_history()
