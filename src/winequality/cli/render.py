@@ -16,9 +16,33 @@ from winequality.schema import COLORS, UNUSUAL
 
 
 def new_console(stderr: bool = False):
+    """A console for stdout (or stderr). Into a pipe or file, lines are never wrapped: a
+    value cut in two is no use to the program reading it."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    console = Console(stderr=stderr, highlight=False)
+    if not console.is_terminal:
+        console.width = 100_000
+    return console
+
+
+def fixed_decimals(values) -> list[str]:
+    """A column's numbers with one number of decimals, the most any of them needs (at most
+    6), so that they line up: 5.6510 under 5.0718, not 5.651. Other columns as they are."""
+    import math
+    import numbers
+
+    def is_real(value) -> bool:
+        return isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+
+    def decimals(value: float) -> int:
+        text = repr(float(value))
+        return 0 if "e" in text or not math.isfinite(value) else len(text.split(".")[1].rstrip("0"))
+
+    if not any(is_real(v) for v in values):
+        return [str(v) for v in values]
+    places = min(6, max(decimals(v) for v in values if is_real(v)))
+    return [f"{v:.{places}f}" if is_real(v) else str(v) for v in values]
 
 
 def progress(console, label: str, *columns):
@@ -111,9 +135,11 @@ def print_predictions(frame, title: str, ids: Optional[list] = None) -> None:
         for position in positions:
             table.add_column(str(frame.columns[position]), no_wrap=True)
         flags = [i for i, p in enumerate(positions) if frame.columns[p] == UNUSUAL]
-        shown = frame.iloc[:, positions].itertuples(index=False)
-        for number, values in enumerate(shown, start=1):
-            cells = ["" if pd.isna(v) else str(v) for v in values]  # NaN: an empty cell
+        part = frame.iloc[:, positions]
+        columns = [fixed_decimals(part.iloc[:, i].tolist()) for i in range(part.shape[1])]
+        for number, values in enumerate(part.itertuples(index=False), start=1):
+            # NaN: an empty cell
+            cells = ["" if pd.isna(v) else columns[i][number - 1] for i, v in enumerate(values)]
             for i in flags:  # an unusual wine stands out; the others stay quiet
                 flag = values[i]
                 cells[i] = "[bold yellow]yes[/]" if not pd.isna(flag) and bool(flag) else ""

@@ -77,6 +77,9 @@ class Repository:
 
         # DVC logs hints meant for its own CLI ("git add ..."); wineq reports outcomes itself.
         logging.getLogger("dvc").setLevel(logging.ERROR)
+        # nor its progress bars ("0% Checking cache in ..."), which a terminal keeps above
+        # wineq's own output: DVC draws a bar only when its logger lets errors through
+        logging.getLogger("dvc.progress").setLevel(logging.CRITICAL)
         lock_path = self.root / ".dvc" / "tmp" / "wineq.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(lock_path), timeout=self.lock_timeout)

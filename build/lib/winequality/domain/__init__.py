@@ -1,2 +1,0 @@
-"""What wineq knows about wines and models, free of MLflow and DVC: the network and its file
-format, calibration, hyper-parameters, splits, and a run's report."""
