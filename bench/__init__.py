@@ -24,6 +24,7 @@ BENCHMARKS = {
     "team_load": "bench.team_load",
     "versus": "bench.versus",
     "trust": "bench.trust",
+    "latency": "bench.latency",
 }
 
 
