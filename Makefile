@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 DVC_REMOTE ?= $(HOME)/.local/share/wineq/dvc-remote
 UCI        ?= ../shared/datasets/uci-wine-quality
 
-.PHONY: setup venv remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals bench-formats screenshots docs docs-serve clean
+.PHONY: setup venv wheel remote data test test-fast lint check bench bench-speed bench-serving bench-quality bench-intervals bench-formats screenshots docs docs-serve clean
 
 setup: venv remote data  ## venv with a CPU torch, the package, a DVC remote, the data
 
@@ -23,6 +23,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e ".[dev,s3,docs]"
 	touch $@
+
+wheel: venv  ## the package as a wheel in dist/, for machines that only use a model (no clone)
+	$(BIN)/python -m pip wheel -q --no-deps --no-build-isolation -w dist .
 
 remote: venv  ## a local-folder default remote, unless the repo already names one
 	@if ! $(BIN)/dvc remote default >/dev/null 2>&1; then \

@@ -93,7 +93,7 @@ class Recorder:
 @pytest.fixture
 def service(monkeypatch):
     recorder = Recorder()
-    monkeypatch.setattr(cli_context, "service", lambda **overrides: recorder)
+    monkeypatch.setattr(cli_context, "service", lambda command="", **overrides: recorder)
     return recorder
 
 
