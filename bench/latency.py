@@ -91,7 +91,7 @@ def bench(uci: Path, rev: str, rounds: int) -> tuple[list, dict]:
     subprocess.run(["git", "worktree", "add", "-q", "--detach", str(other), rev], cwd=ROOT, check=True)  # fmt: skip
     sides = {"this tree": None, rev: other / "src"}
     project = scratch_project(uci, work)
-    server = None
+    server: subprocess.Popen | None = None
     rows, detail = [], {}
     try:
         run([WINEQ, "train", "--epochs", "3"], project)
@@ -118,8 +118,8 @@ def bench(uci: Path, rev: str, rounds: int) -> tuple[list, dict]:
                               f"mlflow runs list {theirs:.2f} s", mine / theirs, VERSUS_MLFLOW))  # fmt: skip
     finally:
         if server is not None:
-            server[0].terminate()
-            server[0].wait(30)
+            server.terminate()
+            server.wait(30)
         remove_project(project)
         subprocess.run(["git", "worktree", "remove", "--force", str(other)], cwd=ROOT)
     return rows, detail

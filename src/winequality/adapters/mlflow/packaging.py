@@ -24,33 +24,31 @@ def signature(intervals: bool, familiar: bool = True):
     columns when the model is calibrated, the unusual flag when it keeps a summary of its
     training wines) and the inference params.
 
-    The features are declared as any type, not double: MLflow refuses int64 for a double
-    column, and `pd.read_csv` or Spark's inferSchema read the UCI files' sulfur dioxides
-    (`12`, `87`) as integers. The model's own check (`io.validation`) takes any numbers and
-    refuses anything else with wineq's message, as `wineq infer` does.
+    The inputs are not declared: MLflow's schema check refuses int64 for a double column
+    (`pd.read_csv` and Spark's inferSchema read the UCI files' sulfur dioxides, `12`, `87`,
+    as integers), and its scoring server cannot parse CSV against columns of any type. The
+    model checks its input itself (`io.validation`, as `wineq infer`): any numbers, and a
+    value that is no number, or a missing column, refused with wineq's message. The input
+    example still shows MLflow's UI the columns.
     """
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
-    from mlflow.types.schema import AnyType
 
     from winequality.schema import (
-        COLOR,
         DEFAULT_INTERVAL,
         DEFAULT_PREMIUM,
-        FEATURES,
         PREDICTION,
         UNCERTAINTY,
         UNUSUAL,
     )
 
-    inputs: list = [ColSpec(AnyType(), f) for f in FEATURES] + [ColSpec("string", COLOR)]
     outputs: list = [
         ColSpec("double", c) for c in (PREDICTION, *(UNCERTAINTY if intervals else ()))
     ]
     if familiar:
         outputs.append(ColSpec("boolean", UNUSUAL))
     return ModelSignature(
-        inputs=Schema(inputs),
+        inputs=None,
         outputs=Schema(outputs),
         params=ParamSchema(
             [

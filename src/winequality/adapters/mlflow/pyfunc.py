@@ -85,7 +85,7 @@ class WineQualityModel(PythonModel):
             # the scoring server answers a bad request, not an internal error
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
         try:
-            frame = validated_frame(pd.DataFrame(model_input), "the input frame")
+            frame = validated_frame(_named(pd.DataFrame(model_input)), "the input frame")
         except DataError as exc:  # wines no wine could be, as wineq infer refuses them: a 400
             raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
         found = nn_model.predict_with_intervals(
@@ -94,3 +94,14 @@ class WineQualityModel(PythonModel):
         # a model saved before calibration gives the quality alone, one saved before it
         # kept a summary of its training wines no unusual flag
         return pd.DataFrame(prediction_numbers(found, OUTPUTS))
+
+
+def _named(frame):
+    """The frame with UCI's column names where its columns came unnamed, in UCI's order:
+    Spark's `udf(*columns)` names them 0, 1, ... for a model that declares no inputs."""
+    from winequality.schema import COLOR, FEATURES
+
+    names = [*FEATURES, COLOR]
+    if [str(c) for c in frame.columns] == [str(i) for i in range(len(names))]:
+        return frame.set_axis(names, axis=1)
+    return frame
