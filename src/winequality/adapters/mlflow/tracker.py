@@ -163,24 +163,7 @@ class ExperimentTracker:
         return self.reader.ui_url(run)
 
     def model_remote(self, model_id: str) -> dict:
-        """The DVC remote a run's MLflow Model records (its `dvc_remote.json`): where runs
-        from before the `wineq.dvc_location` tag pushed their bytes."""
-        import json
-        import tempfile
-
-        import mlflow.artifacts
-
-        with (
-            tempfile.TemporaryDirectory(prefix="wineq-remote-") as folder,
-            self.connection.calls("reading the model's DVC remote"),
-            self.connection.process_tracking_uri(),
-        ):
-            logged = self.connection.client.get_logged_model(model_id)
-            path = mlflow.artifacts.download_artifacts(
-                artifact_uri=f"{logged.artifact_location}/artifacts/dvc_remote.json",
-                dst_path=folder,
-            )
-            return json.loads(Path(path).read_text())
+        return self.packaging.model_remote(model_id)
 
     # ------------------------------------------------------------- registry
 
