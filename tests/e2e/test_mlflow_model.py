@@ -216,45 +216,36 @@ def test_mlflow_models_serve_answers_with_wineqs_predictions(
             assert_same_output(found, at_90 if level == "0.9" else expected)
         # a level out of range is the client's mistake: 400 and the reason, not a 500
         bad = json.dumps({"dataframe_split": split, "params": {"interval": 1.5}}).encode()
-        request = urllib.request.Request(
-            f"{server.url}/invocations", data=bad, headers={"Content-Type": "application/json"}
-        )
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=60)
-        assert refused.value.code == 400
-        assert "interval 1.5: give a level between 0 and 1" in refused.value.read().decode()
+        assert "interval 1.5: give a level between 0 and 1" in refusal(server.url, bad)
         # a density in g/L is no wine: a 400 with wineq's own line, not a table of qualities
         grams = frame.assign(density=frame["density"] * 1000)
-        split = json.loads(grams.to_json(orient="split", index=False))
-        request = urllib.request.Request(
-            f"{server.url}/invocations",
-            data=json.dumps({"dataframe_split": split}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=60)
-        assert refused.value.code == 400
+        grams = json.loads(grams.to_json(orient="split", index=False))
         assert (
             "the input frame: column 'density' looks like g/L, not g/cm³: all 44 values"
-            in json.loads(refused.value.read())["message"]
+            in refusal(server.url, json.dumps({"dataframe_split": grams}).encode())
         )
         # a value that is no number: wineq's own line, not MLflow's type error
         text = frame.astype({"pH": object})
         text.loc[2, "pH"] = "3,2"
-        request = urllib.request.Request(
-            f"{server.url}/invocations",
-            data=text.to_csv(index=False).encode(),
-            headers={"Content-Type": "text/csv"},
-        )
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=60)
-        assert refused.value.code == 400
-        assert (
-            "the input frame: column 'pH', row 3 (line 4) has '3,2', not a number"
-            in json.loads(refused.value.read())["message"]
+        assert "the input frame: column 'pH', row 3 (line 4) has '3,2', not a number" in (
+            refusal(server.url, text.to_csv(index=False).encode(), "text/csv")
         )
     finally:
         server.stop()
+
+
+def refusal(url: str, body: bytes, content_type: str = "application/json") -> str:
+    """The scoring server's message for a request it must refuse with a 400."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url}/invocations", data=body, headers={"Content-Type": content_type}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 400
+    return json.loads(refused.value.read())["message"]
 
 
 SPARK_SCORE = """
