@@ -40,8 +40,8 @@ data: venv  ## the data of data.dvc: from the remote if it has it, else built fr
 test: venv  ## every test: the fast layer and the end-to-end ones (real git, DVC, MLflow, servers)
 	$(BIN)/python -m pytest -q
 
-test-fast: venv  ## the unit layer (tests/unit mirrors src/winequality): real stores, in seconds
-	$(BIN)/python -m pytest -q tests/unit
+test-fast: venv  ## the unit layer (tests/unit mirrors src/winequality): real stores, in seconds, one process
+	$(BIN)/python -m pytest -q -n 0 tests/unit
 
 lint: venv  ## style, the size of units, the layers (import-linter) and the types (mypy)
 	$(BIN)/ruff check src tests bench docs
