@@ -83,12 +83,12 @@ class ModelResolver:
 
     @classmethod
     def from_settings(cls, settings) -> ModelResolver:
-        from winequality.adapters.dvc import ModelStore, RecordedRemotes
+        from winequality.adapters.dvc import store_for
         from winequality.adapters.mlflow import ExperimentTracker
 
         return cls(
             ExperimentTracker.from_settings(settings),
-            ModelStore.from_settings(settings) if settings.clone else RecordedRemotes(),
+            store_for(settings),
             settings.model_name,
             settings.experiment,
         )
@@ -96,8 +96,8 @@ class ModelResolver:
     def find_run(self, run_id: str) -> RunRecord:
         """A run of the experiment by id or by a unique prefix of at least 4 characters."""
         run = self._find_run(run_id)
-        if self.outside_a_clone and "dvc_location" in run.lineage:
-            self.store.remember(self._location(run.lineage))  # where its data versions are
+        if "dvc_location" in run.lineage:  # where its data versions are, outside a clone
+            self._remember(self._location(run.lineage))
         return run
 
     def _find_run(self, run_id: str) -> RunRecord:
@@ -169,8 +169,11 @@ class ModelResolver:
     def knows(self, source: ModelSource) -> None:
         """Outside a clone, the remote `source` recorded is where its run's data versions
         are looked for too."""
-        if self.outside_a_clone and source.location:
-            self.store.remember(source.location)
+        self._remember(source.location)
+
+    def _remember(self, location: Optional[dict]) -> None:
+        if self.outside_a_clone and location:
+            self.store.remember(location)
 
     def _location(self, lineage: dict[str, str]) -> Optional[dict]:
         """The remote the run pushed the model to, as recorded to reach it again: its tag,

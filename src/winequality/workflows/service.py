@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Optional, Union, cast
+from typing import TYPE_CHECKING, BinaryIO, Optional, Union
 
 from winequality.domain.params import TrainParams
 from winequality.records import (
@@ -63,11 +63,9 @@ class WineService:
     @cached_property
     def store(self) -> ModelStore:
         """The clone's DVC store; outside a clone, the remotes the runs recorded."""
-        from winequality.adapters.dvc import ModelStore, RecordedRemotes
+        from winequality.adapters.dvc import store_for
 
-        if not self.settings.clone:
-            return cast("ModelStore", RecordedRemotes())
-        return ModelStore.from_settings(self.settings)
+        return store_for(self.settings)
 
     @cached_property
     def tracker(self) -> ExperimentTracker:

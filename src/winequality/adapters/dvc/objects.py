@@ -154,20 +154,12 @@ class ModelObjects:
             return content
 
     def _intact_in_default_cache(self, md5: str) -> Optional[bytes]:
-        """The bytes of `md5` where DVC keeps them by default (`.dvc/cache/files/md5/`),
-        when the repository moves its cache nowhere else and they hash to `md5`; else None,
-        and DVC itself looks (and heals)."""
-        dvc = self.repository.root / ".dvc"
-        for config in (dvc / "config", dvc / "config.local"):
-            try:
-                if "[cache]" in config.read_text():
-                    return None  # cache.dir or a shared cache: DVC knows where
-            except FileNotFoundError:
-                continue
-            except OSError:
-                return None
+        """The bytes of `md5` where DVC keeps them by default (`.dvc/cache/files/md5/`) when
+        they hash to `md5`; else None, and DVC itself looks (another cache.dir) and heals.
+        Bytes that hash to `md5` are the right ones wherever they lie."""
+        cached = self.repository.root / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
         try:
-            content = (dvc / "cache" / "files" / "md5" / md5[:2] / md5[2:]).read_bytes()
+            content = cached.read_bytes()
         except OSError:
             return None
         return content if hashlib.md5(content).hexdigest() == md5 else None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Optional, cast
 
 from winequality.adapters.dvc.dataset import Dataset
 from winequality.adapters.dvc.housekeeping import Housekeeping
@@ -181,6 +181,14 @@ class RecordedRemotes:
         from winequality.adapters.dvc.buckets import aws_filesystem
 
         return aws_filesystem(url)
+
+
+def store_for(settings) -> ModelStore:
+    """The store of `settings`: the clone's DVC repository, or outside a clone the remotes
+    the runs recorded (the same interface for what those commands use)."""
+    if not settings.clone:
+        return cast(ModelStore, RecordedRemotes())
+    return ModelStore.from_settings(settings)
 
 
 def fetch_recorded(md5: str, remote: dict, start: Optional[Path] = None) -> bytes:
